@@ -18,10 +18,7 @@ var voiceChat = builder.Services.AddVoiceChat();
 var gemini = builder.Configuration.GetSection("VoiceChat:Gemini");
 var hasCredentials = !string.IsNullOrEmpty(gemini["ApiKey"])
     || string.Equals(gemini["Backend"], nameof(GeminiBackend.VertexAI), StringComparison.OrdinalIgnoreCase);
-if (!hasCredentials)
-{
-    voiceChat.UseLiveApiEmulator();
-}
+_ = voiceChat;
 
 var app = builder.Build();
 if (!hasCredentials)
