@@ -23,7 +23,7 @@ _ = voiceChat;
 var app = builder.Build();
 if (!hasCredentials)
 {
-    app.Logger.LogWarning("No Gemini credentials configured (VoiceChat:Gemini:ApiKey or Backend=VertexAI): answers come from the built-in Gemini Live emulator.");
+    SampleLog.UsingEmulator(app.Logger);
 }
 
 // The original app connects to the service's bare URL: a WebSocket upgrade at "/" reaches the
@@ -51,3 +51,9 @@ app.Run();
 static bool IsWebSocketUpgrade(HttpRequest request) =>
     request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase)
     || (HttpMethods.IsConnect(request.Method) && request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.Protocol == "websocket");
+
+internal static partial class SampleLog
+{
+    [LoggerMessage(1, LogLevel.Warning, "No Gemini credentials configured (VoiceChat:Gemini:ApiKey, or Backend=VertexAI): answers come from the built-in Gemini Live emulator.")]
+    public static partial void UsingEmulator(ILogger logger);
+}
