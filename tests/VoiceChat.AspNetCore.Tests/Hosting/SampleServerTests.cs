@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using VoiceChat.Tests.Infrastructure;
+
+namespace VoiceChat.Tests.Hosting;
+
+/// <summary>The sample server as a newcomer runs it: no Google credentials, so the built-in emulator answers.</summary>
+public sealed class SampleServerTests : IAsyncLifetime
+{
+    private WebApplicationFactory<Program> _factory = null!;
+    private Uri _baseUrl = null!;
+
+    public Task InitializeAsync()
+    {
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("VoiceChat:Gemini:ApiKey", string.Empty));
+        _factory.UseKestrel(0);
+        _factory.StartServer();
+        var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _baseUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _factory.DisposeAsync();
+
+    [Theory]
+    [InlineData("/voice")]
+    [InlineData("/")]
+    public async Task Completes_a_voice_turn_through_the_emulator(string path)
+    {
+        await using var client = await VoiceClient.ConnectAsync(new Uri($"ws://{_baseUrl.Authority}{path}"));
+        await client.StartAsync();
+
+        await client.StreamAsync(Pcm.Concat(Pcm.Speech(1.5), Pcm.Silence(1.0)));
+        await client.WaitForAsync("turn_complete");
+
+        client.Audio.Length.Should().BeGreaterThan(48_000);
+        client.Messages.Should().Contain(m => m.GetProperty("type").GetString() == "transcript" && m.GetProperty("role").GetString() == "user");
+    }
+
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    [InlineData("/health/")]
+    public async Task Health_endpoints_answer(string path)
+    {
+        using var http = new HttpClient { BaseAddress = _baseUrl };
+
+        var response = await http.GetAsync(new Uri(path, UriKind.Relative));
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("Healthy");
+    }
+
+    [Fact]
+    public async Task A_plain_get_of_the_root_is_not_taken_by_the_voice_endpoint()
+    {
+        using var http = new HttpClient { BaseAddress = _baseUrl };
+
+        var response = await http.GetAsync(new Uri("/", UriKind.Relative));
+
+        response.StatusCode.Should().NotBe(HttpStatusCode.BadRequest);
+    }
+}
