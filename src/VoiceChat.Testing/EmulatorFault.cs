@@ -65,8 +65,9 @@ internal static class EmulatorCloseReasons
     public static string ModelNotFound(string model, string apiVersion) =>
         $"{model} is not found for API version {apiVersion}, or is not supported for bidiGenerateContent. Call ListModels to see the list of available models and their supported methods.";
 
-    public static string UnknownField(string name) =>
-        $"Invalid JSON payload received. Unknown name \"{name}\": Cannot find field.";
+    public static string UnknownField(string name, string? at = null) => at is null
+        ? $"Invalid JSON payload received. Unknown name \"{name}\": Cannot find field."
+        : $"Invalid JSON payload received. Unknown name \"{name}\" at '{at}': Cannot find field.";
 
     /// <summary>Cuts a reason to 123 UTF-8 bytes without splitting a character, as a real close frame must.</summary>
     public static string Truncate(string reason)

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
@@ -91,9 +92,12 @@ public sealed class LiveApiEmulator : IAsyncDisposable, IDisposable
             kestrel.Listen(address, options.Port);
         });
         builder.Services.AddLogging();
+
+        // The emulator lives inside tests and hosts: it must not take over Ctrl+C/SIGTERM or print host status lines.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         if (options.LoggerFactory is { } loggerFactory)
         {
-            builder.Services.AddSingleton(loggerFactory);
+            builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
         }
 
         var app = builder.Build();
@@ -345,5 +349,13 @@ public sealed class LiveApiEmulator : IAsyncDisposable, IDisposable
         backend = default;
         apiVersion = string.Empty;
         return false;
+    }
+
+    /// <summary>A host lifetime that neither listens to console signals nor logs status lines.</summary>
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -221,7 +221,7 @@ internal sealed class EmulatorSession
             name = ReadMessage(message, ref input, out var unknownInRealtime);
             if (unknownInRealtime is not null)
             {
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.UnknownField($"{unknownInRealtime}\" at 'realtime_input")).ConfigureAwait(false);
+                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.UnknownField(unknownInRealtime, "realtime_input")).ConfigureAwait(false);
                 return;
             }
         }
@@ -431,7 +431,7 @@ internal sealed class EmulatorSession
         {
             if (!SetupFields.Contains(ToCamel(property.Name)))
             {
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.UnknownField($"{property.Name}\" at 'setup")).ConfigureAwait(false);
+                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.UnknownField(property.Name, "setup")).ConfigureAwait(false);
                 return;
             }
         }
