@@ -33,6 +33,8 @@ const STATE_LABELS = {
 let client = null;
 /** @type {Map<number, HTMLLIElement>} */
 const bubbles = new Map();
+/** The assistant's latest utterance while its turn is going on (to mark it when interrupted). */
+let speakingUtteranceId = /** @type {number | null} */ (null);
 
 /**
  * State for people and for the end-to-end test (read with `window.voiceChatDemo`).
@@ -138,7 +140,10 @@ function wire(c) {
     const { role, text, final, utterance } = /** @type {CustomEvent} */ (e).detail;
     demo.transcripts.push({ role, text, final });
     showUtterance(utterance);
-    if (role === 'assistant') activity.textContent = 'Speaking…';
+    if (role === 'assistant') {
+      speakingUtteranceId = utterance.id;
+      activity.textContent = 'Speaking…';
+    }
   });
   c.addEventListener('interrupted', (e) => {
     demo.interruptions.push({
@@ -146,10 +151,14 @@ function wire(c) {
       queuedMsAfter: c.playback?.queuedMs ?? 0,
       activeSourcesAfter: c.playback?.activeSources ?? 0,
     });
+    const cut = speakingUtteranceId === null ? undefined : bubbles.get(speakingUtteranceId);
+    if (cut) cut.dataset.interrupted = 'true';
+    speakingUtteranceId = null;
     activity.textContent = 'Listening…';
   });
   c.addEventListener('turn_complete', () => {
     demo.turnsCompleted++;
+    speakingUtteranceId = null;
     activity.textContent = 'Listening…';
   });
   c.addEventListener('tool_call', (e) => {

@@ -48,6 +48,12 @@ export async function startSampleServer(repoRoot, { timeoutMs = 60000 } = {}) {
   child.stderr.on('data', (d) => { log += d; });
   let exited = false;
   child.once('exit', () => { exited = true; });
+  // Never leave the server behind, even when the test run is killed (suite timeout, Ctrl+C).
+  const killChild = () => { if (!exited) child.kill('SIGKILL'); };
+  process.once('exit', killChild);
+  for (const signal of /** @type {const} */ (['SIGTERM', 'SIGINT'])) {
+    process.once(signal, () => { killChild(); process.exit(130); });
+  }
 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
