@@ -77,15 +77,15 @@ test('talking to the demo page: speech reaches the model, the answer plays, barg
     // The whole script: first answer, barge-in, second answer. Generous: CI machines are slow.
     await page.waitForFunction(() => {
       const d = window.voiceChatDemo;
-      return d.interruptions.length >= 1 && d.turnsCompleted >= 1
-        && d.transcripts.some((x) => x.role === 'assistant' && x.final);
+      const finals = (/** @type {string} */ role) => d.transcripts.filter((x) => x.role === role && x.final).length;
+      return d.interruptions.length >= 1 && finals('user') >= 2 && finals('assistant') >= 2 && d.turnsCompleted >= 2;
     }, null, { timeout: 90000, polling: 250 });
 
     const demo = await page.evaluate(() => {
       const d = window.voiceChatDemo;
       return { state: d.state, interruptions: d.interruptions, transcripts: d.transcripts, errors: d.errors, turns: d.turnsCompleted, stats: d.stats() };
     });
-    t.diagnostic(JSON.stringify({ speech, ...demo, transcripts: demo.transcripts.filter((x) => x.final) }));
+    t.diagnostic(JSON.stringify({ speech, ...demo }));
 
     // The server heard the speech: the emulator reports how much audio made up the utterance.
     assert.ok(demo.stats.bytesSent > 32000, `bytes sent ${demo.stats.bytesSent}`);
