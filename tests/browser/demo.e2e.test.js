@@ -114,6 +114,16 @@ test('talking to the demo page: speech reaches the model, the answer plays, barg
     assert.deepEqual(pageErrors, []);
     assert.equal(demo.state, 'live');
 
+    // A typed turn gets an answer too.
+    const assistantFinals = () => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length;
+    const before = await page.evaluate(assistantFinals);
+    await page.locator('#text-input').fill('What is the weather in Paris?');
+    await page.locator('#send').click();
+    await page.waitForFunction((n) => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length > n,
+      before, { timeout: 30000 });
+    assert.equal(await page.locator('#text-input').inputValue(), '');
+    assert.equal(await page.locator('.utterance[data-typed="true"]').last().textContent(), 'YouWhat is the weather in Paris?');
+
     // Stop: the session ends cleanly and the page returns to its idle look.
     await page.screenshot({ path: path.join(resultsDir, 'demo-phone.png'), fullPage: true });
     await page.locator('#talk').click();

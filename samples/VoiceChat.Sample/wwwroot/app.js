@@ -108,19 +108,25 @@ function showError(code, message, source) {
   while (errors.childElementCount > 3) errors.firstElementChild?.remove();
 }
 
+/** @param {string} role */
+function newBubble(role) {
+  transcript.querySelector('.hint')?.remove();
+  const li = document.createElement('li');
+  li.className = 'utterance';
+  li.dataset.role = role;
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = role === 'user' ? 'You' : 'Assistant';
+  li.append(who, document.createElement('span'));
+  transcript.append(li);
+  return li;
+}
+
 /** @param {{ id: number, role: string, text: string, final: boolean }} u */
 function showUtterance(u) {
-  transcript.querySelector('.hint')?.remove();
   let li = bubbles.get(u.id);
   if (!li) {
-    li = document.createElement('li');
-    li.className = 'utterance';
-    li.dataset.role = u.role;
-    const who = document.createElement('span');
-    who.className = 'who';
-    who.textContent = u.role === 'user' ? 'You' : 'Assistant';
-    li.append(who, document.createElement('span'));
-    transcript.append(li);
+    li = newBubble(u.role);
     bubbles.set(u.id, li);
   }
   li.dataset.final = String(u.final);
@@ -211,6 +217,12 @@ form.addEventListener('submit', (event) => {
   if (!text || client?.state !== 'live') return;
   client.sendText(text);
   input.value = '';
+  // Typed turns have no transcript from the server: show them as sent.
+  const li = newBubble('user');
+  li.dataset.final = 'true';
+  li.dataset.typed = 'true';
+  /** @type {HTMLElement} */ (li.lastElementChild).textContent = text;
+  li.scrollIntoView({ block: 'end' });
 });
 
 function renderMeter() {
