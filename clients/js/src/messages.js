@@ -1,0 +1,155 @@
+// Encoding and decoding of the JSON text frames of client protocol v1 (docs/protocol.md).
+
+/** The protocol's supported microphone sample rates. */
+export const INPUT_SAMPLE_RATES = Object.freeze([8000, 16000, 24000, 48000]);
+
+/** Sample rate of the model's audio (binary frames from the server). */
+export const OUTPUT_SAMPLE_RATE = 24000;
+
+/**
+ * @typedef {object} StartSessionOptions
+ * @property {string} [userId] `user_id`; may be omitted when the endpoint authenticates the user
+ * @property {string} [sessionId] `session_id`
+ * @property {string} [resumeToken] `resume_token` from an earlier `session_started`
+ * @property {string} [voice] `voice`
+ * @property {string} [language] `language` (BCP-47)
+ * @property {number} [inputSampleRate] `input_sample_rate` (8000, 16000, 24000 or 48000)
+ * @property {Record<string, string>} [metadata] `metadata`
+ */
+
+/**
+ * Builds a `start_session` message; absent options are left out of the JSON.
+ * @param {StartSessionOptions} options
+ * @returns {string}
+ */
+export function encodeStartSession(options = {}) {
+  /** @type {Record<string, unknown>} */
+  const msg = { type: 'start_session' };
+  if (options.userId !== undefined) msg.user_id = requireIdentifier(options.userId, 'userId');
+  if (options.sessionId !== undefined) msg.session_id = requireIdentifier(options.sessionId, 'sessionId');
+  if (options.resumeToken !== undefined && options.resumeToken !== null) msg.resume_token = String(options.resumeToken);
+  if (options.voice !== undefined) msg.voice = String(options.voice);
+  if (options.language !== undefined) msg.language = String(options.language);
+  if (options.inputSampleRate !== undefined) {
+    if (!INPUT_SAMPLE_RATES.includes(options.inputSampleRate)) {
+      throw new RangeError(`inputSampleRate must be one of ${INPUT_SAMPLE_RATES.join(', ')}.`);
+    }
+    msg.input_sample_rate = options.inputSampleRate;
+  }
+  if (options.metadata !== undefined) {
+    /** @type {Record<string, string>} */
+    const metadata = {};
+    for (const [k, v] of Object.entries(options.metadata)) metadata[k] = String(v);
+    msg.metadata = metadata;
+  }
+  return JSON.stringify(msg);
+}
+
+/**
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {string}
+ */
+function requireIdentifier(value, name) {
+  if (typeof value !== 'string' || value.length < 1 || value.length > 128) {
+    throw new RangeError(`${name} must be a string of 1–128 characters.`);
+  }
+  return value;
+}
+
+/**
+ * @param {string} text
+ * @returns {string}
+ */
+export function encodeText(text) {
+  return JSON.stringify({ type: 'text', text: String(text) });
+}
+
+/**
+ * @param {string} [id]
+ * @returns {string}
+ */
+export function encodePing(id) {
+  return JSON.stringify(id === undefined ? { type: 'ping' } : { type: 'ping', id: String(id) });
+}
+
+/** @returns {string} */
+export function encodeEndSession() {
+  return '{"type":"end_session"}';
+}
+
+/** @returns {string} */
+export function encodeAudioStreamEnd() {
+  return '{"type":"audio_stream_end"}';
+}
+
+/** @returns {string} */
+export function encodeActivityStart() {
+  return '{"type":"activity_start"}';
+}
+
+/** @returns {string} */
+export function encodeActivityEnd() {
+  return '{"type":"activity_end"}';
+}
+
+/**
+ * @typedef {{type:'session_started', sessionId:string, resumeToken:string|null, inputSampleRate:number, outputSampleRate:number, resumed:boolean}
+ *   | {type:'transcript', role:'user'|'assistant', text:string, final:boolean}
+ *   | {type:'interrupted'} | {type:'turn_complete'}
+ *   | {type:'tool_call', name:string, status:string}
+ *   | {type:'going_away', reason:string}
+ *   | {type:'error', code:string, message:string, fatal:boolean}
+ *   | {type:'session_ended', reason:string}
+ *   | {type:'pong', id:string|null}
+ *   | {type:'unknown', raw:Record<string, unknown>}} ServerMessage
+ */
+
+/**
+ * Parses a server text frame into a camelCase message. Unknown fields are ignored; an unknown
+ * `type` gives `{type:'unknown'}` so newer servers do not break this client.
+ * @param {string} text
+ * @returns {ServerMessage}
+ * @throws {SyntaxError} when the frame is not a JSON object
+ */
+export function decodeServerMessage(text) {
+  const raw = JSON.parse(text);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new SyntaxError('A server text frame must be a JSON object.');
+  }
+  const str = (/** @type {unknown} */ v, fallback = '') => (typeof v === 'string' ? v : fallback);
+  switch (raw.type) {
+    case 'session_started':
+      return {
+        type: 'session_started',
+        sessionId: str(raw.session_id),
+        resumeToken: typeof raw.resume_token === 'string' ? raw.resume_token : null,
+        inputSampleRate: typeof raw.input_sample_rate === 'number' ? raw.input_sample_rate : 16000,
+        outputSampleRate: typeof raw.output_sample_rate === 'number' ? raw.output_sample_rate : OUTPUT_SAMPLE_RATE,
+        resumed: raw.resumed === true,
+      };
+    case 'transcript':
+      return {
+        type: 'transcript',
+        role: raw.role === 'user' ? 'user' : 'assistant',
+        text: str(raw.text),
+        final: raw.final === true,
+      };
+    case 'interrupted':
+      return { type: 'interrupted' };
+    case 'turn_complete':
+      return { type: 'turn_complete' };
+    case 'tool_call':
+      return { type: 'tool_call', name: str(raw.name), status: str(raw.status) };
+    case 'going_away':
+      return { type: 'going_away', reason: str(raw.reason) };
+    case 'error':
+      return { type: 'error', code: str(raw.code, 'unknown'), message: str(raw.message), fatal: raw.fatal === true };
+    case 'session_ended':
+      return { type: 'session_ended', reason: str(raw.reason) };
+    case 'pong':
+      return { type: 'pong', id: typeof raw.id === 'string' ? raw.id : null };
+    default:
+      return { type: 'unknown', raw };
+  }
+}

@@ -1,0 +1,573 @@
+// VoiceChatClient: one voice session over client protocol v1 (docs/protocol.md).
+import {
+  decodeServerMessage,
+  encodeAudioStreamEnd,
+  encodeEndSession,
+  encodePing,
+  encodeStartSession,
+  encodeText,
+  OUTPUT_SAMPLE_RATE,
+} from './messages.js';
+import { decodePcm16, encodePcm16 } from './pcm.js';
+import { TranscriptAssembler } from './transcripts.js';
+import { backoffDelay, shouldReconnect } from './reconnect.js';
+import { AudioPlayer } from './audio-player.js';
+import { Microphone } from './microphone.js';
+
+/**
+ * @typedef {'idle'|'connecting'|'live'|'reconnecting'|'closing'|'closed'} ClientState
+ */
+
+/**
+ * @typedef {object} ClientOptions
+ * @property {number} [inputSampleRate] microphone rate sent to the server (16000)
+ * @property {number} [frameMs] microphone frame duration, 20–100 (20)
+ * @property {number} [leadMs] playback jitter buffer: how far ahead the first chunk is scheduled (100)
+ * @property {boolean} [audio] create an AudioContext for playback and capture (true); false for
+ *   text-only use or custom audio handling through the `audio` event
+ * @property {AudioContext} [audioContext] use this context instead of creating one
+ * @property {MediaTrackConstraints} [microphone] extra getUserMedia audio constraints
+ * @property {{ maxAttempts?: number, baseMs?: number, maxMs?: number }} [reconnect] bounded reconnects (5 attempts, 250 ms doubling to 5 s)
+ * @property {number} [startTimeoutMs] how long `connect` waits for `session_started` (15000)
+ * @property {typeof WebSocket} [WebSocket] WebSocket constructor (the global one by default)
+ */
+
+/**
+ * @typedef {object} SessionOptions
+ * @property {string} [userId]
+ * @property {string} [sessionId]
+ * @property {string} [voice]
+ * @property {string} [language]
+ * @property {Record<string, string>} [metadata]
+ */
+
+/** An error with a protocol or client error code. */
+export class VoiceChatError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {boolean} [fatal]
+   */
+  constructor(code, message, fatal = true) {
+    super(message);
+    this.name = 'VoiceChatError';
+    this.code = code;
+    this.fatal = fatal;
+  }
+}
+
+const OPEN = 1;
+
+/**
+ * A voice session client. Events (all `CustomEvent`s, data in `detail`):
+ * `statechange` {state}, `session_started` {sessionId, resumed, inputSampleRate, outputSampleRate},
+ * `transcript` {role, text, final, utterance}, `turn_complete`, `interrupted` {droppedMs},
+ * `tool_call` {name, status}, `going_away` {reason}, `session_ended` {reason},
+ * `error` {code, message, fatal, source: 'server'|'socket'|'microphone'|'client'},
+ * `reconnecting` {attempt, delayMs}, `audio` {samples}, `inputlevel` {level}, `pong` {id, rttMs},
+ * `closed` {code, reason}.
+ */
+export class VoiceChatClient extends EventTarget {
+  /** @type {ClientState} */
+  #state = 'idle';
+  #options;
+  /** @type {string | null} */
+  #url = null;
+  /** @type {SessionOptions} */
+  #session = {};
+  /** @type {Connection | null} */
+  #conn = null;
+  #userStopped = false;
+  /** @type {(() => void) | null} */
+  #cancelWait = null;
+  /** @type {AudioContext | null} */
+  #context = null;
+  #ownsContext = false;
+  /** @type {Microphone | null} */
+  #microphone = null;
+  #micEnabled = true;
+  #pingCounter = 0;
+  /** @type {Map<string, { sentAt: number, resolve: (ms: number) => void, timer: ReturnType<typeof setTimeout> }>} */
+  #pings = new Map();
+
+  /** Id of the session (the client's or the server's). */
+  sessionId = /** @type {string | null} */ (null);
+  /** The latest `resume_token`; sent again when reconnecting. */
+  resumeToken = /** @type {string | null} */ (null);
+  /** Model audio playback, or null when `audio:false` or before `connect`. */
+  playback = /** @type {AudioPlayer | null} */ (null);
+  /** Transcript utterances assembled from fragments and finals. */
+  transcripts = new TranscriptAssembler();
+  /** RMS level (0..1) of the latest microphone frame. */
+  inputLevel = 0;
+  /** Counters, for display and tests. */
+  stats = {
+    bytesSent: 0,
+    framesSent: 0,
+    /** microphone frames dropped because no session was live (connecting, reconnecting) */
+    framesDropped: 0,
+    bytesReceived: 0,
+    framesReceived: 0,
+    interruptions: 0,
+    turnsCompleted: 0,
+    reconnects: 0,
+  };
+
+  /** @param {ClientOptions} [options] */
+  constructor(options = {}) {
+    super();
+    this.#options = {
+      inputSampleRate: 16000,
+      frameMs: 20,
+      leadMs: 100,
+      audio: true,
+      startTimeoutMs: 15000,
+      ...options,
+      reconnect: { maxAttempts: 5, baseMs: 250, maxMs: 5000, ...options.reconnect },
+    };
+  }
+
+  /** @returns {ClientState} */
+  get state() {
+    return this.#state;
+  }
+
+  /** The AudioContext used for playback and capture, if any. */
+  get audioContext() {
+    return this.#context;
+  }
+
+  /** Whether the microphone is capturing. */
+  get microphoneActive() {
+    return this.#microphone?.active === true;
+  }
+
+  /**
+   * Opens the socket, sends `start_session` and resolves on `session_started`.
+   * Call it from a user gesture (a click) so that the browser lets audio play.
+   * @param {string} url `ws://` or `wss://` address of the voice endpoint
+   * @param {SessionOptions} [session]
+   * @returns {Promise<{ sessionId: string, resumed: boolean }>}
+   */
+  async connect(url, session = {}) {
+    if (this.#state !== 'idle' && this.#state !== 'closed') {
+      throw new VoiceChatError('invalid_state', `connect() needs an idle or closed client (state: ${this.#state}).`);
+    }
+    this.#url = url;
+    this.#session = { ...session };
+    this.#userStopped = false;
+    this.resumeToken = null;
+    this.sessionId = session.sessionId ?? null;
+    if (this.#options.audio && !this.#context) {
+      this.#ownsContext = !this.#options.audioContext;
+      this.#context = this.#options.audioContext ?? new AudioContext({ latencyHint: 'interactive' });
+      this.playback = new AudioPlayer(this.#context, { sampleRate: OUTPUT_SAMPLE_RATE, leadSeconds: this.#options.leadMs / 1000 });
+    }
+    // Started inside the user gesture, before any await, so autoplay policies allow it.
+    const resumed = this.#context?.resume();
+    this.#setState('connecting');
+    try {
+      const [started] = await Promise.all([this.#open(), resumed]);
+      return { sessionId: started.sessionId, resumed: started.resumed };
+    } catch (error) {
+      this.#release();
+      this.#setState('closed');
+      throw error;
+    }
+  }
+
+  /**
+   * Starts the microphone (asks for permission) and streams it while the session is live.
+   * @returns {Promise<void>}
+   */
+  async startMicrophone() {
+    if (!this.#context) throw new VoiceChatError('no_audio', 'The client was created with audio:false or is not connected.');
+    if (this.#microphone?.active) {
+      this.setMicrophoneEnabled(true);
+      return;
+    }
+    this.#micEnabled = true;
+    this.#microphone = new Microphone(this.#context, {
+      targetRate: this.#options.inputSampleRate,
+      frameMs: this.#options.frameMs,
+      constraints: this.#options.microphone,
+      onFrame: (pcm, level) => this.#onMicrophoneFrame(pcm, level),
+    });
+    try {
+      await this.#microphone.start();
+    } catch (error) {
+      this.#microphone = null;
+      const message = error instanceof Error ? error.message : String(error);
+      this.#emit('error', { code: 'microphone_unavailable', message, fatal: false, source: 'microphone' });
+      throw new VoiceChatError('microphone_unavailable', message, false);
+    }
+  }
+
+  /**
+   * Mutes (false) or unmutes (true) the microphone. Muting sends `audio_stream_end`.
+   * @param {boolean} enabled
+   */
+  setMicrophoneEnabled(enabled) {
+    if (enabled === this.#micEnabled) return;
+    this.#micEnabled = enabled;
+    this.#microphone?.setEnabled(enabled);
+    if (!enabled) {
+      this.inputLevel = 0;
+      this.#sendText(encodeAudioStreamEnd());
+    }
+  }
+
+  /** Stops the microphone and releases the device; the session goes on. */
+  stopMicrophone() {
+    if (!this.#microphone) return;
+    this.#microphone.stop();
+    this.#microphone = null;
+    this.inputLevel = 0;
+    this.#sendText(encodeAudioStreamEnd());
+  }
+
+  /**
+   * Sends PCM16 samples at `inputSampleRate` yourself (instead of, or besides, the microphone).
+   * @param {Int16Array} samples
+   * @returns {boolean} false when no session is live (the samples are dropped)
+   */
+  sendAudio(samples) {
+    const ws = this.#liveSocket();
+    if (!ws) {
+      this.stats.framesDropped++;
+      return false;
+    }
+    const frame = encodePcm16(samples);
+    ws.send(frame);
+    this.stats.framesSent++;
+    this.stats.bytesSent += frame.byteLength;
+    return true;
+  }
+
+  /**
+   * Sends a typed user turn.
+   * @param {string} text
+   */
+  sendText(text) {
+    if (!this.#liveSocket()) throw new VoiceChatError('not_live', 'No session is live.', false);
+    this.#sendText(encodeText(text));
+  }
+
+  /**
+   * Application-level round trip.
+   * @param {{ timeoutMs?: number }} [options]
+   * @returns {Promise<number>} round-trip time in milliseconds
+   */
+  ping(options = {}) {
+    if (!this.#liveSocket()) return Promise.reject(new VoiceChatError('not_live', 'No session is live.', false));
+    const id = String(++this.#pingCounter);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pings.delete(id);
+        reject(new VoiceChatError('ping_timeout', 'No pong in time.', false));
+      }, options.timeoutMs ?? 5000);
+      this.#pings.set(id, { sentAt: performance.now(), resolve, timer });
+      this.#sendText(encodePing(id));
+    });
+  }
+
+  /**
+   * Ends the session (`end_session`, waits for `session_ended` or the close), closes the socket
+   * and releases the microphone and the AudioContext.
+   * @param {{ timeoutMs?: number }} [options]
+   * @returns {Promise<void>}
+   */
+  async stop(options = {}) {
+    this.#userStopped = true;
+    this.#cancelWait?.();
+    const conn = this.#conn;
+    this.#microphone?.stop();
+    this.#microphone = null;
+    if (conn && conn.ws.readyState === OPEN && conn.started && !conn.ended) {
+      this.#setState('closing');
+      conn.ws.send(encodeEndSession());
+      await Promise.race([conn.closed, delay(options.timeoutMs ?? 3000)]);
+    }
+    if (conn && conn.ws.readyState <= OPEN) conn.ws.close(1000);
+    this.#release();
+    this.#setState('closed');
+  }
+
+  // ---- internals ----
+
+  /** @returns {WebSocket | null} */
+  #liveSocket() {
+    const conn = this.#conn;
+    return conn && conn.started && !conn.ended && conn.ws.readyState === OPEN ? conn.ws : null;
+  }
+
+  /** @param {string} text */
+  #sendText(text) {
+    const ws = this.#liveSocket();
+    if (ws) ws.send(text);
+  }
+
+  /**
+   * @param {Int16Array} pcm
+   * @param {number} level
+   */
+  #onMicrophoneFrame(pcm, level) {
+    this.inputLevel = level;
+    this.#emit('inputlevel', { level });
+    if (this.#micEnabled) this.sendAudio(pcm);
+  }
+
+  /**
+   * Opens one socket and starts (or resumes) the session on it.
+   * @returns {Promise<{ sessionId: string, resumed: boolean }>}
+   */
+  #open() {
+    const WebSocketImpl = this.#options.WebSocket ?? globalThis.WebSocket;
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocketImpl(/** @type {string} */ (this.#url));
+      ws.binaryType = 'arraybuffer';
+      /** @type {Connection} */
+      const conn = {
+        ws, started: false, ended: false, goingAway: false, fatalErrorCode: null,
+        closed: Promise.resolve(), resolveClosed: () => {},
+      };
+      conn.closed = new Promise((r) => { conn.resolveClosed = r; });
+      this.#conn = conn;
+      const timer = setTimeout(() => {
+        fail(new VoiceChatError('start_timeout', 'No session_started in time.'));
+        ws.close();
+      }, this.#options.startTimeoutMs);
+      let settled = false;
+      /** @param {Error} error */
+      const fail = (error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
+      };
+      ws.onopen = () => {
+        ws.send(encodeStartSession({
+          userId: this.#session.userId,
+          sessionId: this.sessionId ?? undefined,
+          resumeToken: this.resumeToken ?? undefined,
+          voice: this.#session.voice,
+          language: this.#session.language,
+          inputSampleRate: this.#options.inputSampleRate,
+          metadata: this.#session.metadata,
+        }));
+      };
+      ws.onmessage = (event) => {
+        if (this.#conn !== conn) return;
+        if (typeof event.data === 'string') {
+          this.#onTextFrame(conn, event.data, (started) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            resolve(started);
+          }, fail);
+        } else {
+          this.#onAudioFrame(event.data);
+        }
+      };
+      ws.onclose = (event) => {
+        conn.resolveClosed();
+        if (this.#conn !== conn) return;
+        if (!conn.started) {
+          fail(new VoiceChatError(conn.fatalErrorCode ?? 'connection_failed',
+            `The connection closed before the session started (code ${event.code}).`));
+          return;
+        }
+        this.#onClosed(conn, event.code, event.reason);
+      };
+      // An error is always followed by a close; the close handles it.
+      ws.onerror = () => {};
+    });
+  }
+
+  /**
+   * @param {Connection} conn
+   * @param {string} text
+   * @param {(started: { sessionId: string, resumed: boolean }) => void} onStarted
+   * @param {(error: Error) => void} onStartFailed
+   */
+  #onTextFrame(conn, text, onStarted, onStartFailed) {
+    let msg;
+    try {
+      msg = decodeServerMessage(text);
+    } catch {
+      this.#emit('error', { code: 'invalid_server_message', message: 'The server sent a text frame that is not a JSON object.', fatal: false, source: 'client' });
+      return;
+    }
+    switch (msg.type) {
+      case 'session_started':
+        conn.started = true;
+        this.sessionId = msg.sessionId;
+        this.resumeToken = msg.resumeToken;
+        this.#setState('live');
+        this.#emit('session_started', { sessionId: msg.sessionId, resumed: msg.resumed, inputSampleRate: msg.inputSampleRate, outputSampleRate: msg.outputSampleRate });
+        onStarted({ sessionId: msg.sessionId, resumed: msg.resumed });
+        break;
+      case 'transcript': {
+        const utterance = this.transcripts.apply(msg.role, msg.text, msg.final);
+        this.#emit('transcript', { role: msg.role, text: msg.text, final: msg.final, utterance });
+        break;
+      }
+      case 'interrupted': {
+        const droppedMs = this.playback?.flush() ?? 0;
+        this.stats.interruptions++;
+        this.#emit('interrupted', { droppedMs });
+        break;
+      }
+      case 'turn_complete':
+        this.stats.turnsCompleted++;
+        this.#emit('turn_complete', {});
+        break;
+      case 'tool_call':
+        this.#emit('tool_call', { name: msg.name, status: msg.status });
+        break;
+      case 'going_away':
+        conn.goingAway = true;
+        this.#emit('going_away', { reason: msg.reason });
+        break;
+      case 'error':
+        if (msg.fatal) conn.fatalErrorCode = msg.code;
+        this.#emit('error', { code: msg.code, message: msg.message, fatal: msg.fatal, source: 'server' });
+        if (!conn.started && !msg.fatal) {
+          // A refused start_session (user_mismatch, invalid_message, …): connect() fails.
+          onStartFailed(new VoiceChatError(msg.code, msg.message, false));
+          conn.ended = true;
+          conn.ws.close(1000);
+        }
+        break;
+      case 'session_ended':
+        conn.ended = true;
+        this.#emit('session_ended', { reason: msg.reason });
+        break;
+      case 'pong': {
+        const pending = msg.id === null ? undefined : this.#pings.get(msg.id);
+        if (pending && msg.id !== null) {
+          this.#pings.delete(msg.id);
+          clearTimeout(pending.timer);
+          const rttMs = performance.now() - pending.sentAt;
+          pending.resolve(rttMs);
+          this.#emit('pong', { id: msg.id, rttMs });
+        }
+        break;
+      }
+      default:
+        break; // a newer server's message type: ignored
+    }
+  }
+
+  /** @param {ArrayBuffer} data */
+  #onAudioFrame(data) {
+    const samples = decodePcm16(data);
+    this.stats.framesReceived++;
+    this.stats.bytesReceived += data.byteLength;
+    this.playback?.enqueue(samples);
+    this.#emit('audio', { samples });
+  }
+
+  /**
+   * The socket of a started session closed.
+   * @param {Connection} conn
+   * @param {number} code
+   * @param {string} reason
+   */
+  #onClosed(conn, code, reason) {
+    this.transcripts.closeOpen();
+    const reconnect = shouldReconnect({
+      userStopped: this.#userStopped,
+      sessionEnded: conn.ended,
+      goingAway: conn.goingAway,
+      closeCode: code,
+      fatalErrorCode: conn.fatalErrorCode,
+    });
+    if (this.#userStopped) return; // stop() finishes the job
+    if (!conn.ended && !conn.goingAway && conn.fatalErrorCode === null) {
+      this.#emit('error', { code: 'connection_lost', message: `The connection was lost (code ${code}).`, fatal: !reconnect, source: 'socket' });
+    }
+    if (reconnect) {
+      void this.#reconnect(conn.goingAway);
+      return;
+    }
+    this.#emit('closed', { code, reason });
+    this.#release();
+    this.#setState('closed');
+  }
+
+  /** @param {boolean} goingAway */
+  async #reconnect(goingAway) {
+    this.#setState('reconnecting');
+    const { maxAttempts, baseMs, maxMs } = this.#options.reconnect;
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const delayMs = backoffDelay(attempt, { baseMs, maxMs, immediateFirst: goingAway });
+      this.#emit('reconnecting', { attempt: attempt + 1, delayMs });
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        this.#cancelWait = () => { clearTimeout(timer); resolve(undefined); };
+      });
+      this.#cancelWait = null;
+      if (this.#userStopped) return;
+      try {
+        await this.#open();
+        this.stats.reconnects++;
+        return;
+      } catch (error) {
+        if (this.#userStopped) return;
+        const code = error instanceof VoiceChatError ? error.code : 'connection_failed';
+        // A refusal that another attempt cannot change ends the loop.
+        if (!shouldReconnect({ userStopped: false, sessionEnded: false, goingAway: false, closeCode: 1006, fatalErrorCode: code === 'connection_failed' || code === 'start_timeout' ? null : code })) break;
+      }
+    }
+    if (this.#userStopped) return;
+    this.#emit('error', { code: 'reconnect_failed', message: 'Could not reconnect to the voice server.', fatal: true, source: 'socket' });
+    this.#emit('closed', { code: 1006, reason: 'reconnect_failed' });
+    this.#release();
+    this.#setState('closed');
+  }
+
+  #release() {
+    this.#microphone?.stop();
+    this.#microphone = null;
+    this.inputLevel = 0;
+    for (const pending of this.#pings.values()) clearTimeout(pending.timer);
+    this.#pings.clear();
+    if (this.#context) {
+      this.playback?.close();
+      if (this.#ownsContext) void this.#context.close();
+      this.#context = null;
+    }
+  }
+
+  /** @param {ClientState} state */
+  #setState(state) {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#emit('statechange', { state });
+  }
+
+  /**
+   * @param {string} type
+   * @param {object} detail
+   */
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+/**
+ * @typedef {object} Connection
+ * @property {WebSocket} ws
+ * @property {boolean} started `session_started` received
+ * @property {boolean} ended `session_ended` received (or start refused)
+ * @property {boolean} goingAway `going_away` received
+ * @property {string | null} fatalErrorCode code of a fatal `error`, if one came
+ * @property {Promise<void>} closed resolves when the socket closed
+ * @property {() => void} resolveClosed
+ */
+
+/** @param {number} ms */
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,139 @@
+// End to end: Debian's Chromium opens the sample server's demo page, a WAV file is the
+// microphone, the server answers through its Gemini Live emulator.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startSampleServer } from './support/sample-server.js';
+import { makeConversationWav } from './support/speech.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const resultsDir = path.join(process.env.VOICECHAT_RESULTS ?? path.join(repoRoot, 'artifacts', 'test-results'), 'browser');
+const workDir = mkdtempSync(path.join(os.tmpdir(), 'voicechat-browser-'));
+
+/** @type {Awaited<ReturnType<typeof startSampleServer>>} */
+let server;
+/** @type {import('playwright-core').Browser} */
+let browser;
+/** @type {ReturnType<typeof makeConversationWav>} */
+let speech;
+
+before(async () => {
+  mkdirSync(resultsDir, { recursive: true });
+  speech = makeConversationWav(workDir);
+  server = await startSampleServer(repoRoot);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${speech.file}%noloop`,
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+test('GET / serves the demo page and the client library as JavaScript modules', async () => {
+  const page = await fetch(`${server.url}/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<button id="talk"/);
+  for (const file of ['index.js', 'voicechat-client.js', 'capture-worklet.js']) {
+    const res = await fetch(`${server.url}/lib/voicechat/${file}`);
+    assert.equal(res.status, 200, file);
+    assert.match(res.headers.get('content-type') ?? '', /javascript/, file);
+  }
+});
+
+test('talking to the demo page: speech reaches the model, the answer plays, barge-in flushes playback', async (t) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  /** @type {string[]} */
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+
+  try {
+    await page.goto(`${server.url}/?aec=0`);
+    await page.locator('#talk').click();
+    await page.waitForFunction(() => window.voiceChatDemo.state === 'live', null, { timeout: 20000 });
+
+    // The whole script: first answer, barge-in, second answer. Generous: CI machines are slow.
+    await page.waitForFunction(() => {
+      const d = window.voiceChatDemo;
+      const finals = (/** @type {string} */ role) => d.transcripts.filter((x) => x.role === role && x.final).length;
+      return d.interruptions.length >= 1 && finals('user') >= 2 && finals('assistant') >= 2 && d.turnsCompleted >= 2;
+    }, null, { timeout: 90000, polling: 250 });
+
+    const demo = await page.evaluate(() => {
+      const d = window.voiceChatDemo;
+      return { state: d.state, interruptions: d.interruptions, transcripts: d.transcripts, errors: d.errors, turns: d.turnsCompleted, stats: d.stats() };
+    });
+    t.diagnostic(JSON.stringify({ speech, ...demo }));
+
+    // The server heard the speech: the emulator reports how much audio made up the utterance.
+    assert.ok(demo.stats.bytesSent > 32000, `bytes sent ${demo.stats.bytesSent}`);
+    const heard = demo.transcripts
+      .filter((x) => x.role === 'user')
+      .map((x) => Number(/heard ([\d.]+) s/.exec(x.text)?.[1] ?? 0));
+    assert.ok(Math.max(0, ...heard) >= 1.0, `user transcripts: ${JSON.stringify(demo.transcripts.filter((x) => x.role === 'user'))}`);
+
+    // The page played the model's answer, and it was not silence.
+    assert.ok(demo.stats.samplesPlayed > 24000 * 0.5, `samples played ${demo.stats.samplesPlayed}`);
+    assert.ok(demo.stats.playedRms > 0.005, `RMS of played audio ${demo.stats.playedRms}`);
+
+    // Barge-in: `interrupted` dropped the queued answer at once.
+    const first = demo.interruptions[0];
+    assert.equal(first.queuedMsAfter, 0);
+    assert.equal(first.activeSourcesAfter, 0);
+    assert.ok(demo.stats.samplesDropped > 0, 'the interruption dropped queued audio');
+
+    // Both sides' transcripts are on the page.
+    const userText = await page.locator('.utterance[data-role="user"]').allTextContents();
+    const assistantText = await page.locator('.utterance[data-role="assistant"]').allTextContents();
+    assert.ok(userText.some((s) => /heard/.test(s)), `user bubbles: ${JSON.stringify(userText)}`);
+    assert.ok(assistantText.some((s) => s.replace(/^Assistant/, '').trim().length > 0), `assistant bubbles: ${JSON.stringify(assistantText)}`);
+
+    assert.deepEqual(demo.errors, []);
+    assert.deepEqual(pageErrors, []);
+    assert.equal(demo.state, 'live');
+
+    // A typed turn gets an answer too.
+    const assistantFinals = () => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length;
+    const before = await page.evaluate(assistantFinals);
+    await page.locator('#text-input').fill('What is the weather in Paris?');
+    await page.locator('#send').click();
+    await page.waitForFunction((n) => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length > n,
+      before, { timeout: 30000 });
+    assert.equal(await page.locator('#text-input').inputValue(), '');
+    assert.equal(await page.locator('.utterance[data-typed="true"]').last().textContent(), 'YouWhat is the weather in Paris?');
+
+    // Stop: the session ends cleanly and the page returns to its idle look.
+    await page.screenshot({ path: path.join(resultsDir, 'demo-phone.png'), fullPage: true });
+    await page.locator('#talk').click();
+    await page.waitForFunction(() => window.voiceChatDemo.state === 'closed', null, { timeout: 10000 });
+    assert.equal(await page.evaluate(() => window.voiceChatDemo.stats().microphoneActive), false);
+  } catch (error) {
+    await page.screenshot({ path: path.join(resultsDir, 'demo-phone-failure.png'), fullPage: true }).catch(() => {});
+    t.diagnostic(`server output:\n${server.output().slice(-4000)}`);
+    throw error;
+  } finally {
+    await context.close();
+  }
+});
