@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Container platforms such as Cloud Run say in PORT where to listen: one port, on every interface,
+// for the voice WebSocket and the health endpoints alike. Without PORT the usual ASP.NET Core
+// settings apply (--urls, ASPNETCORE_URLS, launchSettings.json).
+if (Environment.GetEnvironmentVariable("PORT") is { Length: > 0 } port)
+{
+    builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
+}
+
+// Options come from the "VoiceChat" section of appsettings.json and from environment variables
+// (VoiceChat__Gemini__ApiKey, ...). Without Google credentials the built-in Gemini Live emulator
+// answers instead, so the service runs offline on a developer's machine.
+builder.Services.AddVoiceChat()
+    .UseLiveApiEmulator();
+
+builder.Services.AddHealthChecks();
+
+var app = builder.Build();
+
+app.UseWebSockets();
+#if (demoPage)
+app.UseDefaultFiles();
+app.UseStaticFiles();
+#endif
+
+// Apps connect here. Chain .RequireAuthorization() once the app signs its users in.
+app.MapVoiceChat("/voice");
+
+// Liveness: the process answers (no checks). Readiness: VoiceChat's check, which fails while the
+// server drains its sessions on shutdown, so no new session is routed to a stopping instance.
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+
+app.Run();
