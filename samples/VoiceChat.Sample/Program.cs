@@ -1,4 +1,59 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using VoiceChat;
+
 var builder = WebApplication.CreateBuilder(args);
+
+// Cloud Run (and most container platforms) give one port in $PORT and expect 0.0.0.0 there.
+// An explicit --urls / ASPNETCORE_URLS still wins, for tests and local runs.
+if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+{
+    var port = Environment.GetEnvironmentVariable("PORT") is { Length: > 0 } value ? value : "8080";
+    builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
+}
+
+// Cloud Run kills the process 10 s after SIGTERM: sessions get going_away well before that.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
+
+var voiceChat = builder.Services.AddVoiceChat();
+var gemini = builder.Configuration.GetSection("VoiceChat:Gemini");
+var hasCredentials = !string.IsNullOrEmpty(gemini["ApiKey"])
+    || string.Equals(gemini["Backend"], nameof(GeminiBackend.VertexAI), StringComparison.OrdinalIgnoreCase);
+_ = voiceChat;
+
 var app = builder.Build();
-app.MapGet("/health/", () => "ok");
+if (!hasCredentials)
+{
+    SampleLog.UsingEmulator(app.Logger);
+}
+
+// The original app connects to the service's bare URL: a WebSocket upgrade at "/" reaches the
+// voice endpoint, while a plain GET "/" still gets the demo page.
+app.Use((context, next) =>
+{
+    if (context.Request.Path == "/" && IsWebSocketUpgrade(context.Request))
+    {
+        context.Request.Path = "/voice";
+    }
+
+    return next(context);
+});
+app.UseRouting();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+
+app.MapVoiceChat("/voice");
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+app.MapHealthChecks("/health/", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+
 app.Run();
+
+static bool IsWebSocketUpgrade(HttpRequest request) =>
+    request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase)
+    || (HttpMethods.IsConnect(request.Method) && request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.Protocol == "websocket");
+
+internal static partial class SampleLog
+{
+    [LoggerMessage(1, LogLevel.Warning, "No Gemini credentials configured (VoiceChat:Gemini:ApiKey, or Backend=VertexAI): answers come from the built-in Gemini Live emulator.")]
+    public static partial void UsingEmulator(ILogger logger);
+}

@@ -24,8 +24,12 @@ public sealed class VoiceChatOptions
     /// <summary>The most sessions one process runs at once. Default 1000, Cloud Run's highest concurrency. Further clients are refused with <c>server_busy</c>.</summary>
     public int MaxConcurrentSessions { get; set; } = 1000;
 
-    /// <summary>How long shutdown waits for sessions to close after <c>going_away</c> before it aborts them. Default 5 s (Cloud Run kills the process 10 s after SIGTERM).</summary>
-    public TimeSpan ShutdownCloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long the server waits for a client to answer its close (after <c>session_ended</c>,
+    /// <c>going_away</c> or a fatal <c>error</c>) before it drops the connection. This bounds
+    /// graceful shutdown too. Default 5 s (Cloud Run kills the process 10 s after SIGTERM).
+    /// </summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often the server pings an idle client socket. Default 15 s; zero turns keep-alive off.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+
+namespace VoiceChat.AspNetCore.Hosting;
+
+/// <summary>Checks the server options at start-up with messages that name the configuration key.</summary>
+internal sealed class VoiceChatOptionsValidator : IValidateOptions<VoiceChatOptions>
+{
+    public ValidateOptionsResult Validate(string? name, VoiceChatOptions options)
+    {
+        var builder = new ValidateOptionsResultBuilder();
+        Range(builder, "MaxFrameBytes", options.MaxFrameBytes, 1024, 16 * 1024 * 1024);
+        Range(builder, "MaxConcurrentSessions", options.MaxConcurrentSessions, 1, 1_000_000);
+        Range(builder, "StartTimeout", options.StartTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
+        Range(builder, "IdleTimeout", options.IdleTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        Range(builder, "MaxSessionDuration", options.MaxSessionDuration, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        Range(builder, "CloseTimeout", options.CloseTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(1));
+        Range(builder, "KeepAliveInterval", options.KeepAliveInterval, TimeSpan.Zero, TimeSpan.FromMinutes(10));
+        Range(builder, "KeepAliveTimeout", options.KeepAliveTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10));
+        if (options.Gemini is null)
+        {
+            builder.AddError("VoiceChat:Gemini must not be null.");
+        }
+
+        return builder.Build();
+    }
+
+    private static void Range<T>(ValidateOptionsResultBuilder builder, string key, T value, T min, T max)
+        where T : IComparable<T>
+    {
+        if (value.CompareTo(min) < 0 || value.CompareTo(max) > 0)
+        {
+            builder.AddError($"VoiceChat:{key} is {value}; it must be between {min} and {max}.");
+        }
+    }
+}

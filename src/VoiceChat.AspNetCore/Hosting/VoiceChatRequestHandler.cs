@@ -1,0 +1,91 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VoiceChat.AspNetCore.Transport;
+using VoiceChat.Live;
+using VoiceChat.Sessions;
+
+namespace VoiceChat.AspNetCore.Hosting;
+
+/// <summary>The endpoint behind <c>MapVoiceChat</c>: accepts the WebSocket and runs one <see cref="VoiceSession"/> on it.</summary>
+internal sealed partial class VoiceChatRequestHandler
+{
+    private readonly ILiveConnectionFactory _liveFactory;
+    private readonly VoiceSessionRegistry _registry;
+    private readonly IOptionsMonitor<VoiceChatOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _sessionLogger;
+
+    public VoiceChatRequestHandler(
+        ILiveConnectionFactory liveFactory,
+        VoiceSessionRegistry registry,
+        IOptionsMonitor<VoiceChatOptions> options,
+        TimeProvider time,
+        ILoggerFactory loggerFactory)
+    {
+        _liveFactory = liveFactory;
+        _registry = registry;
+        _options = options;
+        _time = time;
+        _sessionLogger = loggerFactory.CreateLogger("VoiceChat.Sessions.VoiceSession");
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync("This endpoint accepts WebSocket connections only (VoiceChat client protocol v1).", context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
+        if (_registry.IsDraining)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "1";
+            return;
+        }
+
+        var options = _options.CurrentValue;
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            KeepAliveInterval = options.KeepAliveInterval,
+            KeepAliveTimeout = options.KeepAliveTimeout,
+        }).ConfigureAwait(false);
+
+        var transport = new WebSocketClientTransport(socket);
+        var session = new VoiceSession(transport, _liveFactory, options, _time, _sessionLogger, context.User, AuthenticatedUserId(context.User));
+        await using (session.ConfigureAwait(false))
+        {
+            if (!_registry.TryAdd(session))
+            {
+                session.Reject(VoiceChatErrorCodes.ServerBusy, "The server is at its session limit; try again later.");
+                await session.RunAsync(context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                await session.RunAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+            finally
+            {
+                _registry.Remove(session);
+            }
+        }
+    }
+
+    /// <summary>The authenticated user's id: the name identifier, else <c>sub</c>, else the name.</summary>
+    internal static string? AuthenticatedUserId(ClaimsPrincipal? user)
+    {
+        if (user?.Identity?.IsAuthenticated != true)
+        {
+            return null;
+        }
+
+        return user.FindFirst(ClaimTypes.NameIdentifier)?.Value
+            ?? user.FindFirst("sub")?.Value
+            ?? user.Identity.Name;
+    }
+}

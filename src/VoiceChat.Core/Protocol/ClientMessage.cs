@@ -1,0 +1,52 @@
+using VoiceChat.Live;
+
+namespace VoiceChat.Protocol;
+
+/// <summary>The kinds of text message a client sends (docs/protocol.md).</summary>
+internal enum ClientMessageKind
+{
+    StartSession,
+    Audio,
+    Text,
+    ActivityStart,
+    ActivityEnd,
+    AudioStreamEnd,
+    EndSession,
+    Ping,
+}
+
+/// <summary>The fields of <c>start_session</c>.</summary>
+internal sealed record StartSessionMessage(
+    string? UserId,
+    string? SessionId,
+    string? ResumeToken,
+    string? Voice,
+    string? Language,
+    int InputSampleRate,
+    IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>
+/// One decoded client text message, or the protocol error it caused. A struct: the audio message
+/// (base64 for clients without binary frames) stays allocation-free but for its pooled buffer.
+/// </summary>
+internal readonly struct ClientMessage
+{
+    public ClientMessageKind Kind { get; init; }
+
+    /// <summary>Set when the message was rejected: one of <see cref="VoiceChatErrorCodes"/>.</summary>
+    public string? ErrorCode { get; init; }
+
+    public string? ErrorMessage { get; init; }
+
+    public StartSessionMessage? Start { get; init; }
+
+    /// <summary>Decoded audio of an <c>audio</c> message; the receiver returns it.</summary>
+    public PooledAudio Audio { get; init; }
+
+    /// <summary>The text of a <c>text</c> message, or the id of a <c>ping</c>.</summary>
+    public string? Text { get; init; }
+
+    public bool IsError => ErrorCode is not null;
+
+    public static ClientMessage Failure(string code, string message) => new() { ErrorCode = code, ErrorMessage = message };
+}

@@ -1,0 +1,113 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using VoiceChat.Buffers;
+
+namespace VoiceChat.Protocol;
+
+/// <summary>
+/// Writes the server's text messages (docs/protocol.md) into one reused pooled buffer. One per
+/// session, used under the session's send lock; the returned memory is valid until the next write.
+/// </summary>
+internal sealed class ServerMessageWriter : IDisposable
+{
+    public const int OutputSampleRate = 24000;
+
+    // Transcripts carry any language: write them as UTF-8 rather than \u escapes. The output is
+    // a WebSocket text frame, never HTML.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly PooledBufferWriter _buffer = new(1024);
+    private readonly Utf8JsonWriter _json;
+
+    public ServerMessageWriter()
+    {
+        _json = new Utf8JsonWriter(_buffer, WriterOptions);
+    }
+
+    public static ReadOnlyMemory<byte> Interrupted { get; } = """{"type":"interrupted"}"""u8.ToArray();
+
+    public static ReadOnlyMemory<byte> TurnComplete { get; } = """{"type":"turn_complete"}"""u8.ToArray();
+
+    public ReadOnlyMemory<byte> SessionStarted(string sessionId, string resumeToken, int inputSampleRate, bool resumed)
+    {
+        Begin("session_started"u8);
+        _json.WriteString("session_id"u8, sessionId);
+        _json.WriteString("resume_token"u8, resumeToken);
+        _json.WriteNumber("input_sample_rate"u8, inputSampleRate);
+        _json.WriteNumber("output_sample_rate"u8, OutputSampleRate);
+        _json.WriteBoolean("resumed"u8, resumed);
+        return End();
+    }
+
+    public ReadOnlyMemory<byte> Transcript(bool user, string text, bool final)
+    {
+        Begin("transcript"u8);
+        _json.WriteString("role"u8, user ? "user"u8 : "assistant"u8);
+        _json.WriteString("text"u8, text);
+        _json.WriteBoolean("final"u8, final);
+        return End();
+    }
+
+    public ReadOnlyMemory<byte> ToolCall(string name, string status)
+    {
+        Begin("tool_call"u8);
+        _json.WriteString("name"u8, name);
+        _json.WriteString("status"u8, status);
+        return End();
+    }
+
+    public ReadOnlyMemory<byte> GoingAway(string reason)
+    {
+        Begin("going_away"u8);
+        _json.WriteString("reason"u8, reason);
+        return End();
+    }
+
+    public ReadOnlyMemory<byte> Error(string code, string message, bool fatal)
+    {
+        Begin("error"u8);
+        _json.WriteString("code"u8, code);
+        _json.WriteString("message"u8, message);
+        _json.WriteBoolean("fatal"u8, fatal);
+        return End();
+    }
+
+    public ReadOnlyMemory<byte> SessionEnded(string reason)
+    {
+        Begin("session_ended"u8);
+        _json.WriteString("reason"u8, reason);
+        return End();
+    }
+
+    public ReadOnlyMemory<byte> Pong(string? id)
+    {
+        Begin("pong"u8);
+        if (id is not null)
+        {
+            _json.WriteString("id"u8, id);
+        }
+
+        return End();
+    }
+
+    public void Dispose()
+    {
+        _json.Dispose();
+        _buffer.Dispose();
+    }
+
+    private void Begin(ReadOnlySpan<byte> type)
+    {
+        _buffer.Clear();
+        _json.Reset(_buffer);
+        _json.WriteStartObject();
+        _json.WriteString("type"u8, type);
+    }
+
+    private ReadOnlyMemory<byte> End()
+    {
+        _json.WriteEndObject();
+        _json.Flush();
+        return _buffer.WrittenMemory;
+    }
+}

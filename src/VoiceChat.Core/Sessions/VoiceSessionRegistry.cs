@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace VoiceChat.Sessions;
+
+/// <summary>
+/// The live sessions of this process: enforces <see cref="VoiceChatOptions.MaxConcurrentSessions"/>
+/// and drains every session on shutdown.
+/// </summary>
+internal sealed class VoiceSessionRegistry
+{
+    private readonly ConcurrentDictionary<VoiceSession, byte> _sessions = new();
+    private readonly IOptionsMonitor<VoiceChatOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _count;
+    private volatile bool _draining;
+
+    public VoiceSessionRegistry(IOptionsMonitor<VoiceChatOptions> options, TimeProvider time)
+    {
+        _options = options;
+        _time = time;
+    }
+
+    /// <summary>Set once shutdown began: readiness fails and new connections are refused.</summary>
+    public bool IsDraining => _draining;
+
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Counts a new connection in; false when the process is full or draining.</summary>
+    public bool TryAdd(VoiceSession session)
+    {
+        if (_draining)
+        {
+            return false;
+        }
+
+        if (Interlocked.Increment(ref _count) > _options.CurrentValue.MaxConcurrentSessions)
+        {
+            Interlocked.Decrement(ref _count);
+            return false;
+        }
+
+        _sessions[session] = 0;
+        if (_draining)
+        {
+            session.GoAway(); // Drain began while it was being added.
+        }
+
+        return true;
+    }
+
+    public void Remove(VoiceSession session)
+    {
+        if (_sessions.TryRemove(session, out _) && Interlocked.Decrement(ref _count) == 0 && _draining)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Tells every session to go away (<c>going_away</c>, close 1001) and waits until all have
+    /// ended, at most the close timeout and a second: sessions abort a client that does not
+    /// answer within the close timeout themselves.
+    /// </summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        _draining = true;
+        foreach (var session in _sessions.Keys)
+        {
+            session.GoAway();
+        }
+
+        if (Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _drained.Task.WaitAsync(_options.CurrentValue.CloseTimeout + TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Whatever is left is aborted when the host stops.
+        }
+    }
+}
