@@ -91,6 +91,9 @@ internal sealed record LoadResult
 
     public required bool Passed { get; init; }
 
+    /// <summary>The machine's /proc/loadavg when the run began: other work on the machine skews every number.</summary>
+    public string? LoadAverageAtStart { get; init; }
+
     public string ToMarkdown()
     {
         var c = CultureInfo.InvariantCulture;
@@ -116,6 +119,7 @@ internal sealed record LoadResult
         }
 
         sb.AppendLine(c, $"| load generator CPU (% of one core) | {LoadGenCpuPercentOfOneCore:0.0} |");
+        sb.AppendLine(c, $"| load average at start | {LoadAverageAtStart} |");
         if (ErrorsByCode.Count > 0)
         {
             sb.AppendLine(c, $"| server errors by code | {string.Join(", ", ErrorsByCode.Select(e => $"{e.Key}: {e.Value}"))} |");

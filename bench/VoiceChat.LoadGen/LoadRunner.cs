@@ -13,6 +13,7 @@ internal sealed class LoadRunner
     private readonly RunStats _stats = new();
     private readonly LoadSession[] _sessions;
     private string _phase = "ramp";
+    private string? _loadAverage;
     private long _phaseStarted = Stopwatch.GetTimestamp();
 
     public LoadRunner(LoadOptions options)
@@ -31,6 +32,7 @@ internal sealed class LoadRunner
     {
         var self = Environment.ProcessId;
         var serverBaseline = ProcessSampler.Sample(_options.ServerPid);
+        _loadAverage = File.Exists("/proc/loadavg") ? (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Trim() : null;
         using var progressStop = new CancellationTokenSource();
         var progress = _options.Quiet ? Task.CompletedTask : ReportProgressAsync(progressStop.Token);
 
@@ -165,6 +167,7 @@ internal sealed class LoadRunner
             Server = server,
             LoadGenCpuPercentOfOneCore = selfBefore.Valid && selfAfter.Valid ? Math.Round(100 * (selfAfter.CpuSeconds - selfBefore.CpuSeconds) / steadySeconds, 1) : 0,
             Passed = allConnected && lost == 0 && endedCleanly == _sessions.Length,
+            LoadAverageAtStart = _loadAverage,
         };
     }
 

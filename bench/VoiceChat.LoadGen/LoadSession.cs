@@ -214,17 +214,33 @@ internal abstract class LoadSession : IDisposable
 
     private async Task SendLoopAsync(PeriodicTimer timer)
     {
+        // A microphone produces audio whether or not the sender was scheduled on time: frames that
+        // fell due while this loop was delayed are sent at once (as a client's capture buffer would),
+        // so the stream keeps real time on average. A burst is bounded; beyond it the stream falls behind.
+        const int MaxBurst = 25;
         var frame = new byte[Options.FrameBytes];
+        var period = Stopwatch.Frequency * Options.FrameMilliseconds / 1000;
+        var begin = Stopwatch.GetTimestamp();
         uint sequence = 0;
         try
         {
             while (await timer.WaitForNextTickAsync())
             {
-                sequence++;
-                BenchFrame.FillAudio(frame, sequence);
-                BenchFrame.Stamp(frame, sequence, (uint)Index, Stopwatch.GetTimestamp());
-                await SendFrameAsync(frame, CancellationToken.None);
-                Interlocked.Increment(ref _sent);
+                var due = (Stopwatch.GetTimestamp() - begin + (period / 2)) / period;
+                for (var burst = 0; sequence < due && burst < MaxBurst && !_ending; burst++)
+                {
+                    sequence++;
+                    BenchFrame.FillAudio(frame, sequence);
+                    BenchFrame.Stamp(frame, sequence, (uint)Index, Stopwatch.GetTimestamp());
+                    await SendFrameAsync(frame, CancellationToken.None);
+                    Interlocked.Increment(ref _sent);
+                }
+
+                if (sequence + MaxBurst < due)
+                {
+                    // Hopelessly behind: restart the schedule from now rather than burst forever.
+                    begin = Stopwatch.GetTimestamp() - (period * sequence);
+                }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or InvalidOperationException)
