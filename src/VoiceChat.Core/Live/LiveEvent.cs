@@ -166,7 +166,14 @@ internal sealed record LiveUsage(int PromptTokens, int ResponseTokens, int Total
 /// An upstream condition for the client: <paramref name="Code"/> is one of <see cref="VoiceChatErrorCodes"/>.
 /// <paramref name="Message"/> is safe to show to the client (never the service's own text).
 /// </summary>
-internal sealed record LiveError(string Code, string Message, bool Fatal);
+internal sealed record LiveError(string Code, string Message, bool Fatal)
+{
+    /// <summary>
+    /// The connection was lost in a way that resuming the conversation may repair (for the resumption layer;
+    /// the session can ignore it: by the time an error reaches it, resumption has been tried).
+    /// </summary>
+    public bool Retriable { get; init; }
+}
 
 /// <summary>The upstream service refused or failed a connection.</summary>
 internal sealed class LiveConnectionException : Exception

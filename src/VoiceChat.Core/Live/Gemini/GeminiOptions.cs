@@ -20,6 +20,19 @@ public enum ActivityDetectionMode
     Manual,
 }
 
+/// <summary>How readily the service's voice activity detection decides that speech started or ended.</summary>
+public enum SpeechSensitivity
+{
+    /// <summary>The service's default.</summary>
+    Default,
+
+    /// <summary>Detects more readily (shorter or quieter sounds count).</summary>
+    High,
+
+    /// <summary>Detects less readily.</summary>
+    Low,
+}
+
 /// <summary>The connection to Gemini Live, bound from the configuration section <c>VoiceChat:Gemini</c>.</summary>
 public sealed class GeminiOptions
 {
@@ -35,6 +48,27 @@ public sealed class GeminiOptions
     /// </summary>
     public Uri? BaseUrl { get; set; }
 
+    /// <summary>
+    /// The API version in the endpoint path. Default <c>v1beta</c> (Developer API) or <c>v1beta1</c> (Vertex AI).
+    /// The Developer API needs <c>v1alpha</c> for <see cref="EnableAffectiveDialog"/> and <see cref="ProactiveAudio"/>.
+    /// </summary>
+    public string? ApiVersion { get; set; }
+
+    /// <summary>Vertex AI: the Google Cloud project. Default: the environment variable <c>GOOGLE_CLOUD_PROJECT</c>.</summary>
+    public string? Project { get; set; }
+
+    /// <summary>
+    /// Vertex AI: the location (region, or <c>global</c>). Default: the environment variable
+    /// <c>GOOGLE_CLOUD_LOCATION</c>, else <c>us-central1</c>.
+    /// </summary>
+    public string? Location { get; set; }
+
+    /// <summary>
+    /// Vertex AI: a JSON credential file (service account key, user or external account credentials).
+    /// Default: Application Default Credentials.
+    /// </summary>
+    public string? CredentialsFile { get; set; }
+
     /// <summary>The model id, without <c>models/</c> or a Vertex path. Default <c>gemini-2.5-flash-native-audio-preview-12-2025</c>.</summary>
     public string Model { get; set; } = "gemini-2.5-flash-native-audio-preview-12-2025";
 
@@ -44,12 +78,84 @@ public sealed class GeminiOptions
     /// <summary>A BCP-47 language code for speech; a client's <c>language</c> overrides it. Default: the model's choice.</summary>
     public string? Language { get; set; }
 
-    /// <summary>The system instruction sent with every session.</summary>
+    /// <summary>The system instruction sent with every session (a session hook may replace it per session).</summary>
     public string? SystemInstruction { get; set; }
+
+    /// <summary>Sampling temperature. Default: the model's.</summary>
+    public double? Temperature { get; set; }
+
+    /// <summary>Nucleus sampling. Default: the model's.</summary>
+    public double? TopP { get; set; }
+
+    /// <summary>Top-k sampling. Default: the model's.</summary>
+    public int? TopK { get; set; }
+
+    /// <summary>The most tokens in one model turn. Default: the model's.</summary>
+    public int? MaxOutputTokens { get; set; }
+
+    /// <summary>Gemini 2.5 models: the thinking token budget (0 turns thinking off, -1 lets the model decide). Ignored by Gemini 3 models.</summary>
+    public int? ThinkingBudget { get; set; }
+
+    /// <summary>Gemini 3 models: the thinking level (<c>MINIMAL</c>, <c>LOW</c>, <c>MEDIUM</c>, <c>HIGH</c>). Ignored by Gemini 2.5 models.</summary>
+    public string? ThinkingLevel { get; set; }
+
+    /// <summary>Gemini 2.5 native-audio models: affective dialog. Default off. Never sent to Gemini 3 models.</summary>
+    public bool EnableAffectiveDialog { get; set; }
+
+    /// <summary>Gemini 2.5 native-audio models: proactive audio (the model may stay silent). Default off. Never sent to Gemini 3 models.</summary>
+    public bool ProactiveAudio { get; set; }
 
     /// <summary>How user speech is detected. Default <see cref="ActivityDetectionMode.Automatic"/>.</summary>
     public ActivityDetectionMode ActivityDetection { get; set; } = ActivityDetectionMode.Automatic;
 
-    /// <summary>How long to wait for <c>setupComplete</c> after sending <c>setup</c>. Default 15 s.</summary>
+    /// <summary>Automatic detection: how readily speech is considered started. Default: the service's.</summary>
+    public SpeechSensitivity StartOfSpeechSensitivity { get; set; }
+
+    /// <summary>Automatic detection: how readily speech is considered ended. Default: the service's.</summary>
+    public SpeechSensitivity EndOfSpeechSensitivity { get; set; }
+
+    /// <summary>Automatic detection: audio kept before detected speech, in milliseconds. Default: the service's.</summary>
+    public int? PrefixPaddingMs { get; set; }
+
+    /// <summary>Automatic detection: the silence that ends speech, in milliseconds. Default: the service's.</summary>
+    public int? SilenceDurationMs { get; set; }
+
+    /// <summary>Whether the user speaking interrupts the model (barge-in). Default true.</summary>
+    public bool InterruptOnSpeech { get; set; } = true;
+
+    /// <summary>Transcribe the user's speech (<c>transcript</c> messages with role <c>user</c>). Default true.</summary>
+    public bool InputTranscription { get; set; } = true;
+
+    /// <summary>Transcribe the model's speech (<c>transcript</c> messages with role <c>assistant</c>). Default true.</summary>
+    public bool OutputTranscription { get; set; } = true;
+
+    /// <summary>
+    /// Context window compression (a sliding window), which lifts the 15-minute limit of audio sessions. Default true.
+    /// </summary>
+    public bool ContextWindowCompression { get; set; } = true;
+
+    /// <summary>Compression: the context size in tokens that triggers compression. Default: the service's.</summary>
+    public int? CompressionTriggerTokens { get; set; }
+
+    /// <summary>How long to wait for <c>setupComplete</c> after sending <c>setup</c> (connection included). Default 15 s.</summary>
     public TimeSpan SetupTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How many times in a row a lost connection is resumed before the session gives up. Default 5;
+    /// the count starts again after each successful reconnection. Zero turns resumption after failures off
+    /// (rotation on the service's <c>goAway</c> still happens).
+    /// </summary>
+    public int MaxReconnectAttempts { get; set; } = 5;
+
+    /// <summary>The delay before the second reconnection attempt; it doubles with every further attempt (up to 10 s). The first attempt is immediate. Default 250 ms.</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How much microphone audio is kept while the connection is being replaced, replayed once it is back.
+    /// Default 30 s; beyond it the oldest audio is dropped (and a warning logged).
+    /// </summary>
+    public TimeSpan ReconnectAudioBuffer { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long one tool call may run before it is cancelled and answered with an error. Default 30 s.</summary>
+    public TimeSpan ToolTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

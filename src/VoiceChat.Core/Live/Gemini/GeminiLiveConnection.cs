@@ -1,0 +1,575 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace VoiceChat.Live.Gemini;
+
+/// <summary>
+/// One Gemini Live WebSocket connection: a serialised writer, one reader loop that turns the
+/// service's messages (text or binary frames) into <see cref="LiveEvent"/>s, and the handshake.
+/// </summary>
+internal sealed partial class GeminiLiveConnection : ILiveConnection
+{
+    private const int EventCapacity = 64;
+    private const int MaxMessageBytes = 16 * 1024 * 1024;
+    private const int InitialReceiveBytes = 16 * 1024;
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly ClientWebSocket _socket;
+    private readonly GeminiModelFamily _family;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _connectionId;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _sendBuffer = new(8 * 1024);
+    private readonly Utf8JsonWriter _json;
+    private readonly JsonEncodedText _audioMimeType;
+    private readonly Channel<LiveEvent> _events = Channel.CreateBounded<LiveEvent>(
+        new BoundedChannelOptions(EventCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly GeminiServerMessageReader _messages = new();
+    private readonly List<LiveEvent> _parsed = [];
+    private readonly CancellationTokenSource _readerStop = new();
+    private readonly TaskCompletionSource _setupCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _readerLoop = Task.CompletedTask;
+    private volatile bool _closeRequested;
+    private int _disposed;
+    private bool _warnedSampleRate;
+
+    private GeminiLiveConnection(ClientWebSocket socket, GeminiModelFamily family, int inputSampleRate, TimeProvider time, ILogger logger, string connectionId)
+    {
+        _socket = socket;
+        _family = family;
+        _time = time;
+        _logger = logger;
+        _connectionId = connectionId;
+        _json = new Utf8JsonWriter(_sendBuffer);
+        _audioMimeType = JsonEncodedText.Encode($"audio/pcm;rate={inputSampleRate}");
+    }
+
+    /// <summary>
+    /// Takes over an open socket: sends <paramref name="setup"/>, waits for <c>setupComplete</c> (within
+    /// <paramref name="setupTimeout"/>) and returns the running connection. Throws <see cref="LiveConnectionException"/>.
+    /// </summary>
+    public static async Task<GeminiLiveConnection> StartAsync(
+        ClientWebSocket socket,
+        byte[] setup,
+        GeminiModelFamily family,
+        int inputSampleRate,
+        TimeSpan setupTimeout,
+        TimeProvider time,
+        ILogger logger,
+        string connectionId,
+        CancellationToken cancellationToken)
+    {
+        var connection = new GeminiLiveConnection(socket, family, inputSampleRate, time, logger, connectionId);
+        try
+        {
+            using var timeout = new CancellationTokenSource(setupTimeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+            try
+            {
+                await socket.SendAsync(setup, WebSocketMessageType.Text, endOfMessage: true, linked.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is WebSocketException or IOException)
+            {
+                throw new LiveConnectionException(GeminiCloseClassifier.ConnectFailed, "sending setup failed: " + ex.Message, ex);
+            }
+
+            connection._readerLoop = connection.ReadLoopAsync();
+            var completed = await Task.WhenAny(connection._setupCompleted.Task, connection._readerLoop, Task.Delay(Timeout.InfiniteTimeSpan, linked.Token)).ConfigureAwait(false);
+            if (completed == connection._setupCompleted.Task)
+            {
+                return connection;
+            }
+
+            if (completed == connection._readerLoop)
+            {
+                // The service closed before confirming the setup: its close says why.
+                var closed = await connection.ReceiveAsync(CancellationToken.None).ConfigureAwait(false);
+                while (closed.Kind != LiveEventKind.Closed)
+                {
+                    closed = await connection.ReceiveAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+
+                var error = closed.Error ?? GeminiCloseClassifier.NotResumable;
+                throw new LiveConnectionException(error, connection.CloseDetail);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new LiveConnectionException(GeminiCloseClassifier.SetupTimedOut, $"no setupComplete within {setupTimeout}");
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The service's close code and reason, for logs.</summary>
+    public string? CloseDetail { get; private set; }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SendAudioAsync(ReadOnlyMemory<byte> pcm16, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // {"realtimeInput":{"audio":{"mimeType":"audio/pcm;rate=16000","data":"<base64>"}}}
+            // The writer and its buffer are reused under the send lock: no allocation per frame.
+            Begin();
+            _json.WriteStartObject(Names.RealtimeInput);
+            _json.WriteStartObject(Names.Audio);
+            _json.WriteString(Names.MimeType, _audioMimeType);
+            _json.WriteBase64String(Names.Data, pcm16.Span);
+            _json.WriteEndObject();
+            _json.WriteEndObject();
+            await SendBufferedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    public async ValueTask SendTextAsync(string text, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Begin();
+            if (_family == GeminiModelFamily.Gemini3)
+            {
+                // Gemini 3 refuses clientContent after the start of the conversation.
+                _json.WriteStartObject(Names.RealtimeInput);
+                _json.WriteString(Names.Text, text);
+                _json.WriteEndObject();
+            }
+            else
+            {
+                _json.WriteStartObject("clientContent");
+                _json.WriteStartArray("turns");
+                _json.WriteStartObject();
+                _json.WriteString("role", "user");
+                _json.WriteStartArray("parts");
+                _json.WriteStartObject();
+                _json.WriteString(Names.Text, text);
+                _json.WriteEndObject();
+                _json.WriteEndArray();
+                _json.WriteEndObject();
+                _json.WriteEndArray();
+                _json.WriteBoolean("turnComplete", true);
+                _json.WriteEndObject();
+            }
+
+            await SendBufferedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    public ValueTask SendActivityStartAsync(CancellationToken cancellationToken) => SendRealtimeSignalAsync("activityStart", cancellationToken);
+
+    public ValueTask SendActivityEndAsync(CancellationToken cancellationToken) => SendRealtimeSignalAsync("activityEnd", cancellationToken);
+
+    public async ValueTask SendAudioStreamEndAsync(CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Begin();
+            _json.WriteStartObject(Names.RealtimeInput);
+            _json.WriteBoolean("audioStreamEnd", true);
+            _json.WriteEndObject();
+            await SendBufferedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    public async ValueTask SendToolResponsesAsync(IReadOnlyList<LiveToolResult> results, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Begin();
+            _json.WriteStartObject("toolResponse");
+            _json.WriteStartArray("functionResponses");
+            foreach (var result in results)
+            {
+                _json.WriteStartObject();
+                if (!string.IsNullOrEmpty(result.Id))
+                {
+                    _json.WriteString("id", result.Id);
+                }
+
+                _json.WriteString("name", result.Name);
+                _json.WritePropertyName("response");
+                result.Response.WriteTo(_json);
+                _json.WriteEndObject();
+            }
+
+            _json.WriteEndArray();
+            _json.WriteEndObject();
+            await SendBufferedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    public ValueTask<LiveEvent> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        if (_events.Reader.TryRead(out var next))
+        {
+            return new ValueTask<LiveEvent>(next);
+        }
+
+        return ReceiveSlowAsync(cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<LiveEvent> ReceiveSlowAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            return LiveEvent.ForClosed(null);
+        }
+    }
+
+    public async ValueTask CloseAsync(CancellationToken cancellationToken)
+    {
+        _closeRequested = true;
+        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(CloseTimeout, _time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+                await _sendLock.WaitAsync(linked.Token).ConfigureAwait(false);
+                try
+                {
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, linked.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _sendLock.Release();
+                }
+
+                // The reader loop sees the service's answering close frame and ends.
+                await _readerLoop.WaitAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+            {
+                _socket.Abort();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _closeRequested = true;
+        _socket.Abort();
+        await _readerStop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _readerLoop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        // Audio nobody will read goes back to the pool.
+        while (_events.Reader.TryRead(out var pending))
+        {
+            if (pending.Kind == LiveEventKind.Audio)
+            {
+                pending.Audio.Return();
+            }
+        }
+
+        _socket.Dispose();
+        _readerStop.Dispose();
+        _sendLock.Dispose();
+        await _json.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private ValueTask SendRealtimeSignalAsync(string signal, CancellationToken cancellationToken) => SendSignalCoreAsync(signal, cancellationToken);
+
+    private async ValueTask SendSignalCoreAsync(string signal, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Begin();
+            _json.WriteStartObject(Names.RealtimeInput);
+            _json.WriteStartObject(signal);
+            _json.WriteEndObject();
+            _json.WriteEndObject();
+            await SendBufferedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private void Begin()
+    {
+        _sendBuffer.ResetWrittenCount();
+        _json.Reset(_sendBuffer);
+        _json.WriteStartObject();
+    }
+
+    private async ValueTask SendBufferedAsync(CancellationToken cancellationToken)
+    {
+        _json.WriteEndObject();
+        _json.Flush();
+        if (_socket.State != WebSocketState.Open)
+        {
+            throw new LiveConnectionException(GeminiCloseClassifier.ConnectFailed with { Message = GeminiCloseClassifier.NotResumedMessage }, "the connection is closed");
+        }
+
+        try
+        {
+            await _socket.SendAsync(_sendBuffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        {
+            throw new LiveConnectionException(GeminiCloseClassifier.ConnectFailed with { Message = GeminiCloseClassifier.NotResumedMessage }, "send failed: " + ex.Message, ex);
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var token = _readerStop.Token;
+        LiveError? failure = null;
+        try
+        {
+            while (true)
+            {
+                // Wait for data without holding a buffer: idle connections keep nothing rented.
+                var peek = await _socket.ReceiveAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
+                if (peek.MessageType == WebSocketMessageType.Close)
+                {
+                    failure = await OnCloseReceivedAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                if (peek.EndOfMessage)
+                {
+                    continue; // an empty message
+                }
+
+                var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBytes);
+                var length = 0;
+                try
+                {
+                    ValueWebSocketReceiveResult result;
+                    do
+                    {
+                        if (length == buffer.Length)
+                        {
+                            if (buffer.Length >= MaxMessageBytes)
+                            {
+                                throw new InvalidDataException($"A message from the service exceeds {MaxMessageBytes} bytes.");
+                            }
+
+                            var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                            buffer.AsSpan(0, length).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = larger;
+                        }
+
+                        result = await _socket.ReceiveAsync(buffer.AsMemory(length), token).ConfigureAwait(false);
+                        if (result.MessageType == WebSocketMessageType.Close)
+                        {
+                            failure = await OnCloseReceivedAsync().ConfigureAwait(false);
+                            return;
+                        }
+
+                        length += result.Count;
+                    }
+                    while (!result.EndOfMessage);
+
+                    await DispatchAsync(buffer.AsSpan(0, length), token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Disposed.
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or InvalidDataException)
+        {
+            if (!_closeRequested)
+            {
+                CloseDetail = "connection lost: " + ex.Message;
+                Log.ConnectionLost(_logger, _connectionId, ex.Message);
+                failure = GeminiCloseClassifier.ForClose(null, null);
+            }
+        }
+        finally
+        {
+            try
+            {
+                if (failure is not null)
+                {
+                    await _events.Writer.WriteAsync(LiveEvent.ForError(failure), token).ConfigureAwait(false);
+                }
+
+                await _events.Writer.WriteAsync(LiveEvent.ForClosed(failure), token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Disposed: nobody reads any more.
+            }
+
+            _events.Writer.TryComplete();
+        }
+    }
+
+    private ValueTask DispatchAsync(ReadOnlySpan<byte> message, CancellationToken cancellationToken)
+    {
+        _parsed.Clear();
+        if (!_messages.Read(message, _parsed, out var setupComplete))
+        {
+            foreach (var e in _parsed)
+            {
+                if (e.Kind == LiveEventKind.Audio)
+                {
+                    e.Audio.Return();
+                }
+            }
+
+            _parsed.Clear();
+            Log.InvalidMessage(_logger, _connectionId, message.Length);
+            return ValueTask.CompletedTask;
+        }
+
+        if (setupComplete && _setupCompleted.TrySetResult())
+        {
+            Log.SetupCompleted(_logger, _connectionId);
+        }
+
+        if (_messages.UnexpectedSampleRate != 0 && !_warnedSampleRate)
+        {
+            _warnedSampleRate = true;
+            Log.UnexpectedSampleRate(_logger, _connectionId, _messages.UnexpectedSampleRate);
+        }
+
+        return _parsed.Count == 0 ? ValueTask.CompletedTask : WriteParsedAsync(cancellationToken);
+    }
+
+    private async ValueTask WriteParsedAsync(CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < _parsed.Count; i++)
+        {
+            var e = _parsed[i];
+            if (!_events.Writer.TryWrite(e))
+            {
+                try
+                {
+                    await _events.Writer.WriteAsync(e, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    for (var j = i; j < _parsed.Count; j++)
+                    {
+                        if (_parsed[j].Kind == LiveEventKind.Audio)
+                        {
+                            _parsed[j].Audio.Return();
+                        }
+                    }
+
+                    throw;
+                }
+            }
+        }
+
+        _parsed.Clear();
+    }
+
+    private async ValueTask<LiveError?> OnCloseReceivedAsync()
+    {
+        var status = (int?)_socket.CloseStatus;
+        var reason = _socket.CloseStatusDescription;
+        CloseDetail = $"{status} {reason}";
+        if (_socket.State == WebSocketState.CloseReceived)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(CloseTimeout, _time);
+                await _sendLock.WaitAsync(timeout.Token).ConfigureAwait(false);
+                try
+                {
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _sendLock.Release();
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+            {
+                _socket.Abort();
+            }
+        }
+
+        if (_closeRequested)
+        {
+            return null;
+        }
+
+        // The service's own words go to the logs only.
+        Log.UpstreamClosed(_logger, _connectionId, status ?? 1005, reason ?? string.Empty);
+        return GeminiCloseClassifier.ForClose(status, reason);
+    }
+
+    private static class Names
+    {
+        public static readonly JsonEncodedText RealtimeInput = JsonEncodedText.Encode("realtimeInput");
+        public static readonly JsonEncodedText Audio = JsonEncodedText.Encode("audio");
+        public static readonly JsonEncodedText MimeType = JsonEncodedText.Encode("mimeType");
+        public static readonly JsonEncodedText Data = JsonEncodedText.Encode("data");
+        public static readonly JsonEncodedText Text = JsonEncodedText.Encode("text");
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "Gemini Live connection {ConnectionId}: setup complete.")]
+        public static partial void SetupCompleted(ILogger logger, string connectionId);
+
+        [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Gemini Live connection {ConnectionId} closed by the service: {CloseStatus} {CloseReason}")]
+        public static partial void UpstreamClosed(ILogger logger, string connectionId, int closeStatus, string closeReason);
+
+        [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "Gemini Live connection {ConnectionId} lost: {Reason}")]
+        public static partial void ConnectionLost(ILogger logger, string connectionId, string reason);
+
+        [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Gemini Live connection {ConnectionId}: a message of {Length} bytes is not valid JSON and was dropped.")]
+        public static partial void InvalidMessage(ILogger logger, string connectionId, int length);
+
+        [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Gemini Live connection {ConnectionId}: the model sends audio at {SampleRate} Hz; clients expect 24000 Hz.")]
+        public static partial void UnexpectedSampleRate(ILogger logger, string connectionId, int sampleRate);
+    }
+}

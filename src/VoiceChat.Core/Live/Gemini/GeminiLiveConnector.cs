@@ -1,0 +1,131 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VoiceChat.Tools;
+
+namespace VoiceChat.Live.Gemini;
+
+/// <summary>Opens Gemini Live connections: URL, credentials, <c>setup</c> and the handshake.</summary>
+internal sealed partial class GeminiLiveConnector : IResumableLiveConnector
+{
+    private readonly IOptions<VoiceChatOptions> _options;
+    private readonly IAccessTokenSource _tokens;
+    private readonly IReadOnlyList<AIFunction> _tools;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private long _connectionCount;
+
+    public GeminiLiveConnector(IOptions<VoiceChatOptions> options, IAccessTokenSource tokens, ToolRegistry tools, TimeProvider time, ILogger<GeminiLiveConnector> logger)
+    {
+        _options = options;
+        _tokens = tokens;
+        _tools = tools.Tools;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async ValueTask<ILiveConnection> ConnectAsync(LiveSessionSetup setup, string? resumptionHandle, CancellationToken cancellationToken)
+    {
+        var options = _options.Value.Gemini;
+        var location = GeminiEndpoint.ResolveLocation(options);
+        var project = GeminiEndpoint.ResolveProject(options);
+        var uri = GeminiEndpoint.BuildUri(options.Backend, options.BaseUrl, options.ApiVersion, location);
+        var model = GeminiEndpoint.ModelName(options.Backend, options.Model, project, location);
+        var connectionId = $"{setup.Request.SessionId}/{Interlocked.Increment(ref _connectionCount)}";
+        var started = _time.GetTimestamp();
+
+        var socket = new ClientWebSocket();
+        try
+        {
+            socket.Options.CollectHttpResponseDetails = true;
+            if (options.Backend == GeminiBackend.VertexAI)
+            {
+                // A fresh token for every connection: a resumed conversation may outlive the previous one.
+                string token;
+                try
+                {
+                    token = await _tokens.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    Log.CredentialsFailed(_logger, connectionId, ex);
+                    throw new LiveConnectionException(GeminiCloseClassifier.CredentialsFailed, "access token: " + ex.GetType().Name, ex);
+                }
+
+                socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+            }
+            else if (!string.IsNullOrEmpty(options.ApiKey))
+            {
+                socket.Options.SetRequestHeader("x-goog-api-key", options.ApiKey);
+            }
+
+            Log.Connecting(_logger, connectionId, uri, model, resumptionHandle is not null);
+            using (var timeout = new CancellationTokenSource(options.SetupTimeout, _time))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken))
+            {
+                try
+                {
+                    await socket.ConnectAsync(uri, linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new LiveConnectionException(GeminiCloseClassifier.SetupTimedOut, "connect timed out");
+                }
+                catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException)
+                {
+                    var status = socket.HttpStatusCode;
+                    var error = status != 0 ? GeminiCloseClassifier.ForHttpStatus(status) : GeminiCloseClassifier.ConnectFailed;
+                    var detail = status != 0 ? $"upgrade refused: HTTP {(int)status}" : "connect failed: " + ex.Message;
+                    Log.ConnectFailed(_logger, connectionId, detail, error.Code);
+                    throw new LiveConnectionException(error, detail, ex);
+                }
+            }
+
+            var setupMessage = GeminiSetupBuilder.Build(options, setup, model, _tools, resumptionHandle);
+            var remaining = options.SetupTimeout - _time.GetElapsedTime(started);
+            var connection = await GeminiLiveConnection.StartAsync(
+                socket,
+                setupMessage,
+                GeminiModelFamilies.Of(model),
+                setup.Request.InputSampleRate,
+                remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMilliseconds(1),
+                _time,
+                _logger,
+                connectionId,
+                cancellationToken).ConfigureAwait(false);
+            var elapsedMs = _time.GetElapsedTime(started).TotalMilliseconds;
+            Log.Connected(_logger, connectionId, elapsedMs);
+            return connection;
+        }
+        catch (LiveConnectionException ex)
+        {
+            Log.SetupFailed(_logger, connectionId, ex.Error.Code, ex.UpstreamDetail ?? string.Empty);
+            socket.Dispose();
+            throw;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Gemini Live connection {ConnectionId}: connecting to {Uri} (model {Model}, resuming: {Resuming}).")]
+        public static partial void Connecting(ILogger logger, string connectionId, Uri uri, string model, bool resuming);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Gemini Live connection {ConnectionId}: connected and set up in {ElapsedMs:F0} ms.")]
+        public static partial void Connected(ILogger logger, string connectionId, double elapsedMs);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Gemini Live connection {ConnectionId}: {Detail} ({ErrorCode}).")]
+        public static partial void ConnectFailed(ILogger logger, string connectionId, string detail, string errorCode);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Gemini Live connection {ConnectionId}: setup failed with {ErrorCode}: {UpstreamDetail}")]
+        public static partial void SetupFailed(ILogger logger, string connectionId, string errorCode, string upstreamDetail);
+
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Gemini Live connection {ConnectionId}: no access token for Vertex AI.")]
+        public static partial void CredentialsFailed(ILogger logger, string connectionId, Exception exception);
+    }
+}

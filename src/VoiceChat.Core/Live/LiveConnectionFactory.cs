@@ -1,0 +1,111 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VoiceChat.Tools;
+
+namespace VoiceChat.Live;
+
+/// <summary>A session hook added with <c>ConfigureSession</c>.</summary>
+internal sealed record SessionSetupHook(Func<VoiceSessionSetupContext, CancellationToken, ValueTask> Configure);
+
+/// <summary>
+/// Opens a session's upstream conversation: runs the session hooks once, connects, and wraps the
+/// connection for resumption and then for tools (tools outermost, so a call survives a reconnection).
+/// </summary>
+internal sealed partial class LiveConnectionFactory : ILiveConnectionFactory
+{
+    private readonly IResumableLiveConnector _connector;
+    private readonly IOptions<VoiceChatOptions> _options;
+    private readonly IEnumerable<SessionSetupHook> _hooks;
+    private readonly ToolRegistry _tools;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+
+    public LiveConnectionFactory(
+        IResumableLiveConnector connector,
+        IOptions<VoiceChatOptions> options,
+        IEnumerable<SessionSetupHook> hooks,
+        ToolRegistry tools,
+        IServiceScopeFactory scopes,
+        TimeProvider time,
+        ILoggerFactory loggers)
+    {
+        _connector = connector;
+        _options = options;
+        _hooks = hooks;
+        _tools = tools;
+        _scopes = scopes;
+        _time = time;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<LiveConnectionFactory>();
+    }
+
+    public async ValueTask<ILiveConnection> ConnectAsync(LiveSessionRequest request, CancellationToken cancellationToken)
+    {
+        var gemini = _options.Value.Gemini;
+        var setup = await ResolveSetupAsync(request, gemini, cancellationToken).ConfigureAwait(false);
+        var first = await _connector.ConnectAsync(setup, resumptionHandle: null, cancellationToken).ConfigureAwait(false);
+        var resumable = new ResumableLiveConnection(
+            first,
+            _connector,
+            setup,
+            ResumptionSettings.From(gemini, request.InputSampleRate),
+            _time,
+            _loggers.CreateLogger<ResumableLiveConnection>());
+        return new ToolInvokingLiveConnection(
+            resumable,
+            request.SessionId,
+            _tools,
+            _scopes,
+            gemini.ToolTimeout,
+            _time,
+            _loggers.CreateLogger<ToolInvokingLiveConnection>());
+    }
+
+    private async ValueTask<LiveSessionSetup> ResolveSetupAsync(LiveSessionRequest request, GeminiOptions gemini, CancellationToken cancellationToken)
+    {
+        var voice = string.IsNullOrWhiteSpace(request.Voice) ? gemini.Voice : request.Voice;
+        var language = string.IsNullOrWhiteSpace(request.Language) ? gemini.Language : request.Language;
+        var hooks = _hooks as IReadOnlyCollection<SessionSetupHook> ?? _hooks.ToArray();
+        if (hooks.Count == 0)
+        {
+            return new LiveSessionSetup(request, gemini.SystemInstruction, voice, language);
+        }
+
+        var scope = _scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var context = new VoiceSessionSetupContext(request.SessionId, request.UserId, request.User, request.Metadata, scope.ServiceProvider)
+            {
+                SystemInstruction = gemini.SystemInstruction,
+                Voice = voice,
+                Language = language,
+            };
+            try
+            {
+                foreach (var hook in hooks)
+                {
+                    await hook.Configure(context, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.SessionHookFailed(_logger, request.SessionId, ex);
+                throw new LiveConnectionException(
+                    new LiveError(VoiceChatErrorCodes.InternalError, "The session could not be configured.", Fatal: true),
+                    upstreamDetail: null,
+                    ex);
+            }
+
+            return new LiveSessionSetup(request, context.SystemInstruction, context.Voice, context.Language);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1401, Level = LogLevel.Error, Message = "Session {SessionId}: a session hook (ConfigureSession) failed.")]
+        public static partial void SessionHookFailed(ILogger logger, string sessionId, Exception exception);
+    }
+}

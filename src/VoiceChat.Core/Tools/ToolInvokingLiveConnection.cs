@@ -1,0 +1,457 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using VoiceChat.Live;
+
+namespace VoiceChat.Tools;
+
+/// <summary>
+/// Runs the model's tool calls on the server: each call in its own DI scope, with a timeout,
+/// cancelled when the model withdraws it or the session ends, answered with <c>toolResponse</c>.
+/// The session sees only <see cref="LiveEventKind.ToolStatus"/> events. A call id is executed at
+/// most once per session, also when a resumed connection asks for it again.
+/// </summary>
+internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
+{
+    private const int EventCapacity = 64;
+
+    private readonly ILiveConnection _inner;
+    private readonly ToolRegistry _tools;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _sessionId;
+    private readonly Channel<LiveEvent> _events = Channel.CreateBounded<LiveEvent>(
+        new BoundedChannelOptions(EventCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly ConcurrentDictionary<string, ToolCallState> _calls = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly Task _pump;
+    private int _disposed;
+
+    public ToolInvokingLiveConnection(
+        ILiveConnection inner,
+        string sessionId,
+        ToolRegistry tools,
+        IServiceScopeFactory scopes,
+        TimeSpan timeout,
+        TimeProvider time,
+        ILogger logger)
+    {
+        _inner = inner;
+        _sessionId = sessionId;
+        _tools = tools;
+        _scopes = scopes;
+        _timeout = timeout;
+        _time = time;
+        _logger = logger;
+        _pump = Task.Run(PumpAsync);
+    }
+
+    public ValueTask SendAudioAsync(ReadOnlyMemory<byte> pcm16, CancellationToken cancellationToken) => _inner.SendAudioAsync(pcm16, cancellationToken);
+
+    public ValueTask SendTextAsync(string text, CancellationToken cancellationToken) => _inner.SendTextAsync(text, cancellationToken);
+
+    public ValueTask SendActivityStartAsync(CancellationToken cancellationToken) => _inner.SendActivityStartAsync(cancellationToken);
+
+    public ValueTask SendActivityEndAsync(CancellationToken cancellationToken) => _inner.SendActivityEndAsync(cancellationToken);
+
+    public ValueTask SendAudioStreamEndAsync(CancellationToken cancellationToken) => _inner.SendAudioStreamEndAsync(cancellationToken);
+
+    public ValueTask SendToolResponsesAsync(IReadOnlyList<LiveToolResult> results, CancellationToken cancellationToken) => _inner.SendToolResponsesAsync(results, cancellationToken);
+
+    public ValueTask<LiveEvent> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        if (_events.Reader.TryRead(out var next))
+        {
+            return new ValueTask<LiveEvent>(next);
+        }
+
+        return ReceiveSlowAsync(cancellationToken);
+    }
+
+    private async ValueTask<LiveEvent> ReceiveSlowAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            return LiveEvent.ForClosed(null);
+        }
+    }
+
+    public async ValueTask CloseAsync(CancellationToken cancellationToken)
+    {
+        CancelAllCalls();
+        await _inner.CloseAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        CancelAllCalls();
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        await _inner.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _pump.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _events.Writer.TryComplete();
+        while (_events.Reader.TryRead(out var pending))
+        {
+            if (pending.Kind == LiveEventKind.Audio)
+            {
+                pending.Audio.Return();
+            }
+        }
+
+        _lifetime.Dispose();
+    }
+
+    private async Task PumpAsync()
+    {
+        var token = _lifetime.Token;
+        try
+        {
+            while (true)
+            {
+                var e = await _inner.ReceiveAsync(token).ConfigureAwait(false);
+                switch (e.Kind)
+                {
+                    case LiveEventKind.ToolCall:
+                        foreach (var call in e.ToolCalls!)
+                        {
+                            await StartCallAsync(call, token).ConfigureAwait(false);
+                        }
+
+                        continue;
+                    case LiveEventKind.ToolCallCancellation:
+                        foreach (var id in e.CancelledToolCallIds!)
+                        {
+                            if (_calls.TryGetValue(id, out var state) && state.Cancel(ToolCallEnd.Withdrawn))
+                            {
+                                Log.ToolCallWithdrawn(_logger, _sessionId, state.Name, id);
+                            }
+                        }
+
+                        continue;
+                    case LiveEventKind.GoAway or LiveEventKind.ResumptionUpdate:
+                        continue; // the resumption layer's business
+                    case LiveEventKind.Closed:
+                        CancelAllCalls();
+                        await WriteAsync(e, token).ConfigureAwait(false);
+                        return;
+                    default:
+                        if (!await WriteAsync(e, token).ConfigureAwait(false) && e.Kind == LiveEventKind.Audio)
+                        {
+                            e.Audio.Return();
+                        }
+
+                        continue;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // A fault in this process, not in the service.
+            Log.PumpFailed(_logger, _sessionId, ex);
+            var error = new LiveError(VoiceChatErrorCodes.InternalError, "The server failed.", Fatal: true);
+            await WriteAsync(LiveEvent.ForError(error), token).ConfigureAwait(false);
+            await WriteAsync(LiveEvent.ForClosed(error), token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _events.Writer.TryComplete();
+        }
+    }
+
+    private async ValueTask<bool> WriteAsync(LiveEvent e, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _events.Writer.WriteAsync(e, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ChannelClosedException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async ValueTask StartCallAsync(LiveToolCall call, CancellationToken cancellationToken)
+    {
+        var state = new ToolCallState(call.Name);
+        if (call.Id.Length > 0 && !_calls.TryAdd(call.Id, state))
+        {
+            // The model asks again for a call it already made: a resumed connection restored a point
+            // before the answer. Never run it twice; answer again if the answer is known.
+            var existing = _calls[call.Id];
+            Log.DuplicateToolCall(_logger, _sessionId, call.Name, call.Id);
+            if (existing.Response is { } response)
+            {
+                await SendResponseAsync(new LiveToolResult(call.Id, call.Name, response), cancellationToken).ConfigureAwait(false);
+            }
+
+            state.Dispose();
+            return;
+        }
+
+        var tool = _tools.Find(call.Name);
+        if (tool is null)
+        {
+            Log.UnknownTool(_logger, _sessionId, call.Name);
+            var response = ErrorResponse($"There is no tool named '{call.Name}'.");
+            state.Complete(response);
+            await SendResponseAsync(new LiveToolResult(call.Id, call.Name, response), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await WriteAsync(LiveEvent.ForToolStatus(new LiveToolStatus(call.Name, LiveToolStatus.Started)), cancellationToken).ConfigureAwait(false);
+        _ = Task.Run(() => RunCallAsync(call, tool, state), CancellationToken.None);
+    }
+
+    private async Task RunCallAsync(LiveToolCall call, AIFunction tool, ToolCallState state)
+    {
+        Log.ToolCallStarted(_logger, _sessionId, call.Name, call.Id);
+        var started = _time.GetTimestamp();
+        using var timeout = new CancellationTokenSource(_timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, state.Token, _lifetime.Token);
+        JsonElement? response;
+        string status;
+        try
+        {
+            var scope = _scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var arguments = new AIFunctionArguments { Services = scope.ServiceProvider };
+                if (call.Arguments.ValueKind == JsonValueKind.Object)
+                {
+                    foreach (var property in call.Arguments.EnumerateObject())
+                    {
+                        arguments[property.Name] = property.Value;
+                    }
+                }
+
+                var result = await tool.InvokeAsync(arguments, linked.Token).ConfigureAwait(false);
+                response = OutputResponse(result, tool.JsonSerializerOptions);
+                status = LiveToolStatus.Completed;
+                var elapsedMs = _time.GetElapsedTime(started).TotalMilliseconds;
+                Log.ToolCallCompleted(_logger, _sessionId, call.Name, call.Id, elapsedMs);
+            }
+        }
+        catch (OperationCanceledException) when (state.Token.IsCancellationRequested || _lifetime.IsCancellationRequested)
+        {
+            // Withdrawn by the model, or the session ends: nobody waits for an answer.
+            response = null;
+            status = LiveToolStatus.Cancelled;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            Log.ToolCallTimedOut(_logger, _sessionId, call.Name, call.Id, _timeout.TotalSeconds);
+            response = ErrorResponse($"The tool did not finish within {_timeout.TotalSeconds:0.###} seconds.");
+            status = LiveToolStatus.Failed;
+        }
+        catch (Exception ex)
+        {
+            // The exception's text stays in the logs: the model might read it out to the user.
+            Log.ToolCallFailed(_logger, _sessionId, call.Name, call.Id, ex);
+            response = ErrorResponse("The tool failed.");
+            status = LiveToolStatus.Failed;
+        }
+
+        ToolMetrics.Calls.Add(1, new KeyValuePair<string, object?>("tool", call.Name), new KeyValuePair<string, object?>("status", status));
+        if (response is { } answer)
+        {
+            state.Complete(answer);
+            await SendResponseAsync(new LiveToolResult(call.Id, call.Name, answer), _lifetime.Token).ConfigureAwait(false);
+        }
+        else
+        {
+            state.Dispose();
+        }
+
+        if (!_lifetime.IsCancellationRequested)
+        {
+            await WriteAsync(LiveEvent.ForToolStatus(new LiveToolStatus(call.Name, status)), _lifetime.Token).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask SendResponseAsync(LiveToolResult result, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _inner.SendToolResponsesAsync([result], cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is LiveConnectionException or OperationCanceledException or ObjectDisposedException)
+        {
+            Log.ToolResponseNotSent(_logger, _sessionId, result.Name, result.Id, ex.Message);
+        }
+    }
+
+    private void CancelAllCalls()
+    {
+        foreach (var state in _calls.Values)
+        {
+            state.Cancel(ToolCallEnd.SessionEnded);
+        }
+    }
+
+    /// <summary><c>{"output": result}</c>, serialised with the tool's own (source-generated or default) options.</summary>
+    internal static JsonElement OutputResponse(object? result, JsonSerializerOptions serializerOptions)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WritePropertyName("output");
+            switch (result)
+            {
+                case null:
+                    json.WriteNullValue();
+                    break;
+                case JsonElement element:
+                    element.WriteTo(json);
+                    break;
+                case JsonDocument document:
+                    document.WriteTo(json);
+                    break;
+                case string text:
+                    json.WriteStringValue(text);
+                    break;
+                default:
+                    JsonSerializer.Serialize(json, result, serializerOptions.GetTypeInfo(result.GetType()));
+                    break;
+            }
+
+            json.WriteEndObject();
+        }
+
+        using var parsed = JsonDocument.Parse(buffer.WrittenMemory);
+        return parsed.RootElement.Clone();
+    }
+
+    /// <summary><c>{"error": message}</c>.</summary>
+    internal static JsonElement ErrorResponse(string message)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("error", message);
+            json.WriteEndObject();
+        }
+
+        using var parsed = JsonDocument.Parse(buffer.WrittenMemory);
+        return parsed.RootElement.Clone();
+    }
+
+    private enum ToolCallEnd
+    {
+        Withdrawn,
+        SessionEnded,
+    }
+
+    /// <summary>One call's cancellation and, once known, its answer (to repeat it, never to rerun the call).</summary>
+    private sealed class ToolCallState(string name) : IDisposable
+    {
+        private readonly CancellationTokenSource _cancel = new();
+        private int _done;
+
+        public string Name { get; } = name;
+
+        public CancellationToken Token => _cancel.Token;
+
+        public JsonElement? Response { get; private set; }
+
+        public bool Cancel(ToolCallEnd reason)
+        {
+            _ = reason;
+            if (Volatile.Read(ref _done) != 0)
+            {
+                return false;
+            }
+
+            try
+            {
+                _cancel.Cancel();
+                return true;
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+        }
+
+        public void Complete(JsonElement response)
+        {
+            Response = response;
+            Dispose();
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                _cancel.Dispose();
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Session {SessionId}: tool {ToolName} called (id {CallId}).")]
+        public static partial void ToolCallStarted(ILogger logger, string sessionId, string toolName, string callId);
+
+        [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "Session {SessionId}: tool {ToolName} (id {CallId}) completed in {ElapsedMs:F0} ms.")]
+        public static partial void ToolCallCompleted(ILogger logger, string sessionId, string toolName, string callId, double elapsedMs);
+
+        [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "Session {SessionId}: tool {ToolName} (id {CallId}) failed.")]
+        public static partial void ToolCallFailed(ILogger logger, string sessionId, string toolName, string callId, Exception exception);
+
+        [LoggerMessage(EventId = 1304, Level = LogLevel.Warning, Message = "Session {SessionId}: tool {ToolName} (id {CallId}) did not finish within {TimeoutSeconds} s and was cancelled.")]
+        public static partial void ToolCallTimedOut(ILogger logger, string sessionId, string toolName, string callId, double timeoutSeconds);
+
+        [LoggerMessage(EventId = 1305, Level = LogLevel.Information, Message = "Session {SessionId}: the model withdrew the call of tool {ToolName} (id {CallId}).")]
+        public static partial void ToolCallWithdrawn(ILogger logger, string sessionId, string toolName, string callId);
+
+        [LoggerMessage(EventId = 1306, Level = LogLevel.Information, Message = "Session {SessionId}: tool {ToolName} (id {CallId}) was asked for again and is not run twice.")]
+        public static partial void DuplicateToolCall(ILogger logger, string sessionId, string toolName, string callId);
+
+        [LoggerMessage(EventId = 1307, Level = LogLevel.Warning, Message = "Session {SessionId}: the model called {ToolName}, which is not a registered tool.")]
+        public static partial void UnknownTool(ILogger logger, string sessionId, string toolName);
+
+        [LoggerMessage(EventId = 1308, Level = LogLevel.Warning, Message = "Session {SessionId}: the answer of tool {ToolName} (id {CallId}) could not be sent: {Reason}")]
+        public static partial void ToolResponseNotSent(ILogger logger, string sessionId, string toolName, string callId, string reason);
+
+        [LoggerMessage(EventId = 1309, Level = LogLevel.Error, Message = "Session {SessionId}: reading the model's events failed.")]
+        public static partial void PumpFailed(ILogger logger, string sessionId, Exception exception);
+    }
+}
+
+/// <summary>Tool metrics on the <c>VoiceChat</c> meter.</summary>
+internal static class ToolMetrics
+{
+    public static readonly Counter<long> Calls = LiveMetrics.Meter.CreateCounter<long>("voicechat.tool.calls", description: "Tool calls run for the model, by tool and outcome.");
+}

@@ -1,7 +1,0 @@
-namespace VoiceChat.Tests;
-
-public sealed class SmokeTests
-{
-    [Fact]
-    public void Builds() => typeof(SmokeTests).Assembly.Should().NotBeNull();
-}
