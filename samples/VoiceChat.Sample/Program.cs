@@ -18,7 +18,10 @@ var voiceChat = builder.Services.AddVoiceChat();
 var gemini = builder.Configuration.GetSection("VoiceChat:Gemini");
 var hasCredentials = !string.IsNullOrEmpty(gemini["ApiKey"])
     || string.Equals(gemini["Backend"], nameof(GeminiBackend.VertexAI), StringComparison.OrdinalIgnoreCase);
-_ = voiceChat;
+if (!hasCredentials)
+{
+    voiceChat.UseLiveApiEmulator();
+}
 
 var app = builder.Build();
 if (!hasCredentials)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using VoiceChat;
 using VoiceChat.AspNetCore.Health;
 using VoiceChat.AspNetCore.Hosting;
+using VoiceChat.Live;
 using VoiceChat.Sessions;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -33,6 +34,7 @@ public static class VoiceChatServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VoiceChatOptions>, VoiceChatOptionsValidator>());
 
+        services.AddGeminiLive();
         services.TryAddSingleton<VoiceChatMarkerService>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<VoiceSessionRegistry>();
