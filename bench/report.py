@@ -1,0 +1,289 @@
+"""Verdicts and the report of bench/run.sh (standard library only; run with /usr/bin/python3).
+
+    report.py verdict RESULT.json DIRECT.json LIMIT_MS   -> "carried" or why not
+    report.py line RESULT.json DIRECT.json               -> a one-line summary of a step
+    report.py report OUT_DIR COMMAND LIMIT_MS "RELAYS"   -> OUT_DIR/results.md, results.json, chart.png
+"""
+
+import glob
+import json
+import os
+import platform
+import subprocess
+import sys
+
+REAL_TIME_MIN = 0.98  # a step must stream at least 98 % of real time (no sender fell behind)
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {"missing": True}
+
+
+def p99(result):
+    return (result.get("round_trip_ms") or {}).get("p99")
+
+
+def added_p99(result, direct):
+    if result.get("missing") or direct.get("missing") or p99(result) is None or p99(direct) is None:
+        return None
+    return round(p99(result) - p99(direct), 3)
+
+
+def verdict(result, direct, limit_ms):
+    if result.get("missing"):
+        return "no result (the load generator did not finish)"
+    reasons = []
+    n = result["sessions_requested"]
+    if result["sessions_established"] < n:
+        reasons.append("%d of %d sessions failed to start" % (result["sessions_failed"], n))
+    if result["sessions_dropped"]:
+        reasons.append("%d sessions dropped" % result["sessions_dropped"])
+    if result["frames_lost"]:
+        reasons.append("%d frames lost" % result["frames_lost"])
+    if result["sessions_ended_cleanly"] < n:
+        reasons.append("%d sessions did not end cleanly" % (n - result["sessions_ended_cleanly"]))
+    if result["real_time_factor"] < REAL_TIME_MIN:
+        reasons.append("streamed at %.1f %% of real time" % (100 * result["real_time_factor"]))
+    added = added_p99(result, direct)
+    if added is not None and added >= limit_ms:
+        reasons.append("p99 added latency %.1f ms" % added)
+    return "carried" if not reasons else "not carried: " + "; ".join(reasons)
+
+
+def line(result, direct):
+    if result.get("missing"):
+        return "no result"
+    rtt = result["round_trip_ms"]
+    server = result.get("server") or {}
+    added = added_p99(result, direct)
+    return "%d/%d up, %d dropped, %d lost, rtt p50 %.2f p99 %.2f ms%s, cpu %.0f%% of a core, %.1f KiB/session, generator cpu %.0f%%" % (
+        result["sessions_established"], result["sessions_requested"], result["sessions_dropped"], result["frames_lost"],
+        rtt["p50"], rtt["p99"], "" if result is direct or added is None else ", added p99 %.2f ms" % added,
+        server.get("cpu_percent_of_one_core", 0), server.get("rss_per_session_ki_b", 0),
+        result.get("load_gen_cpu_percent_of_one_core", 0))
+
+
+def run(command):
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def machine(bench_dir):
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for row in f:
+            if row.startswith("model name"):
+                cpu = row.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    with open("/proc/meminfo") as f:
+        for row in f:
+            if row.startswith("MemTotal"):
+                memory = "%.1f GiB" % (int(row.split()[1]) / 1048576)
+                break
+    os_name = "unknown"
+    if os.path.exists("/etc/os-release"):
+        with open("/etc/os-release") as f:
+            for row in f:
+                if row.startswith("PRETTY_NAME="):
+                    os_name = row.split("=", 1)[1].strip().strip('"')
+
+    def package_version(name):
+        path = os.path.join(bench_dir, "peers", "node", "node_modules", name, "package.json")
+        try:
+            with open(path) as f:
+                return json.load(f)["version"]
+        except (OSError, ValueError, KeyError):
+            return "unknown"
+
+    try:
+        import websockets
+        websockets_version = websockets.__version__
+    except ImportError:
+        websockets_version = "not installed"
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu,
+        "memory": memory,
+        "os": os_name,
+        "kernel": platform.release(),
+        "dotnet_sdk": run(["dotnet", "--version"]),
+        "dotnet_runtime": run(["dotnet", "--list-runtimes"]).splitlines()[-1] if run(["dotnet", "--list-runtimes"]) else "unknown",
+        "node": run(["node", "--version"]),
+        "google_genai": package_version("@google/genai"),
+        "ws": package_version("ws"),
+        "python": platform.python_version(),
+        "python_websockets": websockets_version,
+    }
+
+
+def report(out, command, limit_ms, relays):
+    bench_dir = os.path.dirname(os.path.abspath(__file__))
+    raw = {}
+    for path in glob.glob(os.path.join(out, "raw", "*.json")):
+        target, n = os.path.basename(path)[:-5].rsplit("-", 1)
+        raw[(target, int(n))] = load(path)
+    steps = sorted({n for (_, n) in raw})
+    targets = ["direct"] + [r for r in relays.split() if r != "direct"]
+
+    rows = []
+    for n in steps:
+        direct = raw.get(("direct", n))
+        for target in targets:
+            result = raw.get((target, n))
+            if result is None:
+                continue
+            rows.append({
+                "target": target,
+                "sessions": n,
+                "verdict": verdict(result, direct or {"missing": True}, limit_ms) if target != "direct" else verdict(result, result, limit_ms),
+                "added_p99_ms": None if target == "direct" else added_p99(result, direct or {"missing": True}),
+                "result": result,
+            })
+
+    best = {}
+    for target in targets:
+        carried = [r["sessions"] for r in rows if r["target"] == target and r["verdict"] == "carried"]
+        best[target] = max(carried) if carried else 0
+    harness_limit = best.get("direct", 0)
+
+    info = machine(bench_dir)
+    summary = {"max_sessions_carried": best, "harness_limit_sessions": harness_limit}
+    vc = best.get("voicechat", 0)
+    for other in ("node", "python"):
+        if other in best and best[other]:
+            summary["voicechat_vs_%s" % other] = round(vc / best[other], 2)
+
+    document = {"machine": info, "command": command, "added_latency_limit_ms": limit_ms, "summary": summary,
+                "steps": [{k: v for k, v in r.items()} for r in rows]}
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(document, f, indent=2)
+        f.write("\n")
+
+    chart_made = chart(out, rows, [t for t in targets if t != "direct"], limit_ms)
+
+    md = []
+    md.append("# VoiceChat relay benchmark results\n")
+    md.append("Command: `%s` (from the repository root).\n" % command)
+    md.append("Each relay runs pinned to core 0 (`taskset -c 0`); the load generator and the Gemini Live emulator "
+              "(benchmark echo mode) share core 1. Microphone frames are 16 kHz PCM16, streamed in real time by every "
+              "session; the emulator echoes each frame at once and the relay forwards it back. *Added latency* is the "
+              "relay's p99 round trip minus the p99 round trip of the load generator speaking Gemini Live directly to "
+              "the emulator at the same number of sessions. A relay *carries* N sessions when all N stay connected for "
+              "the whole step, no frame is lost, every session ends cleanly, the stream keeps real time (>= 98 %%) and "
+              "the p99 added latency is under %g ms. A relay's steps stop at the first step it does not carry.\n" % limit_ms)
+    md.append("## Machine\n")
+    md.append("| | |\n|---|---|")
+    for key, value in info.items():
+        md.append("| %s | %s |" % (key, value))
+    md.append("")
+    md.append("## Summary\n")
+    md.append("| relay | most sessions carried on one core |\n|---|---|")
+    for target in targets:
+        name = "direct (load generator + emulator, no relay)" if target == "direct" else target
+        md.append("| %s | %d |" % (name, best.get(target, 0)))
+    md.append("")
+    for other in ("node", "python"):
+        key = "voicechat_vs_%s" % other
+        if key in summary:
+            md.append("- VoiceChat carries %.2fx the sessions per core of the %s peer%s." % (
+                summary[key], other, " (a lower bound: VoiceChat was still carrying at the harness's limit)" if vc >= harness_limit else ""))
+    md.append("- The harness itself (load generator + emulator on one core) carried at most %d sessions; steps above it were not run." % harness_limit)
+    md.append("")
+    md.append("## Steps\n")
+    md.append("| target | sessions | up / dropped | frames lost | RTT p50 (ms) | RTT p99 (ms) | added p99 (ms) | time to start p99 (ms) | CPU (% of a core) | CPU s / session-min | RSS / session (KiB) | generator CPU (%) | verdict |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        res = r["result"]
+        if res.get("missing"):
+            md.append("| %s | %d | | | | | | | | | | | %s |" % (r["target"], r["sessions"], r["verdict"]))
+            continue
+        server = res.get("server") or {}
+        md.append("| %s | %d | %d / %d | %d | %.2f | %.2f | %s | %.1f | %.1f | %.4f | %.1f | %.0f | %s |" % (
+            r["target"], r["sessions"], res["sessions_established"], res["sessions_dropped"], res["frames_lost"],
+            res["round_trip_ms"]["p50"], res["round_trip_ms"]["p99"],
+            "" if r["added_p99_ms"] is None else "%.2f" % r["added_p99_ms"],
+            res["time_to_start_ms"]["p99"], server.get("cpu_percent_of_one_core", 0),
+            server.get("cpu_seconds_per_session_minute", 0), server.get("rss_per_session_ki_b", 0),
+            res.get("load_gen_cpu_percent_of_one_core", 0), r["verdict"]))
+    md.append("")
+    md.append("For `direct` rows the CPU and memory columns are the emulator's. RSS per session is (resident memory at the "
+              "end of the steady state - resident memory before the first session) / sessions.\n")
+    if chart_made:
+        md.append("![p99 added latency and CPU against sessions](chart.png)\n")
+    md.append("Raw results of every step: `raw/*.json` (load generator output).\n")
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("\n".join(md))
+
+
+def chart(out, rows, relays, limit_ms):
+    if not relays:
+        return False
+    data_files = []
+    for relay in relays:
+        points = [r for r in rows if r["target"] == relay and not r["result"].get("missing")]
+        if not points:
+            continue
+        path = os.path.join(out, "chart-%s.dat" % relay)
+        with open(path, "w") as f:
+            for r in points:
+                server = r["result"].get("server") or {}
+                # Log scale: an added latency at or below 0.1 ms (or below the baseline) is drawn at 0.1 ms.
+                added = max(0.1, r["added_p99_ms"]) if r["added_p99_ms"] is not None else float("nan")
+                f.write("%d %s %s\n" % (r["sessions"], added, server.get("cpu_percent_of_one_core", "nan")))
+        data_files.append((relay, path))
+    if not data_files:
+        return False
+    script = [
+        "set terminal pngcairo size 1400,560 font 'DejaVu Sans,11'",
+        "set output '%s'" % os.path.join(out, "chart.png"),
+        "set multiplot layout 1,2 title 'VoiceChat relay vs baseline relays (each pinned to one core; 40 ms frames)'",
+        "set logscale x 2", "set xrange [70:5800]", "set xtics (100, 250, 500, 1000, 2000, 4000)",
+        "set grid", "set key top left", "set xlabel 'concurrent sessions'",
+        "set logscale y 10", "set yrange [0.1:*]",
+        "set ylabel 'p99 added latency (ms, log scale)'", "set title 'p99 added latency (relay p99 - direct p99)'",
+    ]
+    plots = ["'%s' using 1:2 with linespoints lw 2 pt 7 title '%s'" % (path, relay) for relay, path in data_files]
+    plots.append("%g with lines dt 2 lc rgb 'red' title 'carry limit (%g ms)'" % (limit_ms, limit_ms))
+    script.append("plot " + ", ".join(plots))
+    script += ["unset logscale y", "set ylabel 'CPU (% of one core)'", "set title 'relay CPU during the steady state'", "set yrange [0:110]"]
+    plots = ["'%s' using 1:3 with linespoints lw 2 pt 7 title '%s'" % (path, relay) for relay, path in data_files]
+    plots.append("100 with lines dt 2 lc rgb 'gray' title 'one core'")
+    script.append("plot " + ", ".join(plots))
+    script.append("unset multiplot")
+    try:
+        subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=True, timeout=60, capture_output=True)
+    except subprocess.CalledProcessError as error:
+        print("chart not made: %s" % error.stderr, file=sys.stderr)
+        return False
+    except (OSError, subprocess.SubprocessError) as error:
+        print("chart not made: %s" % error, file=sys.stderr)
+        return False
+    for _, path in data_files:
+        os.remove(path)
+    return True
+
+
+def main(argv):
+    if len(argv) >= 4 and argv[0] == "verdict":
+        print(verdict(load(argv[1]), load(argv[2]), float(argv[3])))
+    elif len(argv) >= 3 and argv[0] == "line":
+        result = load(argv[1])
+        direct = result if argv[1] == argv[2] else load(argv[2])
+        print(line(result, direct))
+    elif len(argv) >= 5 and argv[0] == "report":
+        report(argv[1], argv[2], float(argv[3]), argv[4])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# The VoiceChat relay benchmark: the sample server against the Node and Python baseline relays, with
+# the Gemini Live emulator (benchmark echo mode) as the model and a direct-to-emulator baseline.
+#
+#   bench/run.sh [--duration SECONDS] [--steps "100 250 500 1000 2000 4000"] [--relays "voicechat node python"]
+#                [--frame-ms 40] [--ramp 500] [--out DIR]
+#
+# For each step N (sessions) it measures the emulator directly, then each relay that has carried
+# every step so far: a fresh emulator and a fresh relay per run, the relay pinned to core 0, the load
+# generator and the emulator to core 1. A relay carries N when all N sessions stay connected for the
+# whole step, no frame is lost and its p99 added latency (relay p99 - direct p99) is under 20 ms.
+# Results: DIR (default bench/results): results.md, results.json, chart.png, raw/*.json, logs/.
+# Only loopback is used; every process started here is killed on exit.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+duration=30
+steps="100 250 500 1000 2000 4000"
+relays="voicechat node python"
+frame_ms=40
+ramp=500
+out="$here/results"
+added_limit_ms=20
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration=$2; shift 2 ;;
+    --steps) steps=$2; shift 2 ;;
+    --relays) relays=$2; shift 2 ;;
+    --frame-ms) frame_ms=$2; shift 2 ;;
+    --ramp) ramp=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+command_line="bench/run.sh --duration $duration --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# ---------------------------------------------------------------- processes, cleaned up on any exit
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]:-}"; do
+    [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+  done
+  pids=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+stop_pid() {
+  local pid=$1 i
+  kill "$pid" 2>/dev/null || true
+  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  local kept=()
+  for i in "${pids[@]:-}"; do [ "$i" != "$pid" ] && [ -n "$i" ] && kept+=("$i"); done
+  pids=("${kept[@]:-}")
+}
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_port() {
+  local port=$1 pid=$2 i
+  for i in $(seq 1 300); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------- machine limits for thousands of sockets
+# Each session is two sockets in the relay (app + model side) and one each in the generator and emulator.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+echo "open files limit: $(ulimit -n); ephemeral ports: $(cat /proc/sys/net/ipv4/ip_local_port_range | tr '\t' '-')"
+
+# ---------------------------------------------------------------- tools and builds
+need_apt=()
+/usr/bin/python3 -c 'import websockets' 2>/dev/null || need_apt+=(python3-websockets)
+command -v gnuplot >/dev/null || need_apt+=(gnuplot-nox)
+command -v taskset >/dev/null || need_apt+=(util-linux)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -q >/dev/null && apt-get install -y -q "${need_apt[@]}" >/dev/null
+fi
+(cd "$here/peers/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+
+echo "building (Release)..."
+build() { dotnet build "$1" -c Release -nologo -v:q >/dev/null && dotnet msbuild "$1" -getProperty:TargetPath -p:Configuration=Release; }
+loadgen_dll=$(build "$here/VoiceChat.LoadGen/VoiceChat.LoadGen.csproj")
+emulator_dll=$(build "$root/src/VoiceChat.Emulator/VoiceChat.Emulator.csproj")
+sample_dll=$(build "$root/samples/VoiceChat.Sample/VoiceChat.Sample.csproj")
+
+mkdir -p "$out/raw" "$out/logs"
+rm -f "$out"/raw/*.json "$out"/logs/*.log
+
+# ---------------------------------------------------------------- one measured run
+emulator_pid=
+emulator_port=
+start_emulator() {
+  emulator_port=$(free_port)
+  taskset -c 1 dotnet "$emulator_dll" --host 127.0.0.1 --port "$emulator_port" --scenario echo \
+    >"$out/logs/emulator-$1.log" 2>&1 &
+  emulator_pid=$!
+  pids+=("$emulator_pid")
+  wait_port "$emulator_port" "$emulator_pid" || { echo "emulator did not start" >&2; cat "$out/logs/emulator-$1.log" >&2; exit 1; }
+}
+
+relay_pid=
+relay_port=
+start_relay() {
+  local relay=$1 tag=$2
+  relay_port=$(free_port)
+  local log="$out/logs/$tag.log"
+  case "$relay" in
+    voicechat)
+      ASPNETCORE_ENVIRONMENT=Production \
+      Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning \
+      VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$emulator_port" VoiceChat__Gemini__ApiKey=bench \
+      VoiceChat__MaxConcurrentSessions=20000 \
+        taskset -c 0 dotnet "$sample_dll" --urls "http://127.0.0.1:$relay_port" >"$log" 2>&1 &
+      ;;
+    node)
+      (cd "$here/peers/node" && exec taskset -c 0 node relay.mjs --host 127.0.0.1 --port "$relay_port" \
+        --gemini-base-url "http://127.0.0.1:$emulator_port") >"$log" 2>&1 &
+      ;;
+    python)
+      taskset -c 0 /usr/bin/python3 "$here/peers/python/relay.py" --host 127.0.0.1 --port "$relay_port" \
+        --gemini-base-url "http://127.0.0.1:$emulator_port" >"$log" 2>&1 &
+      ;;
+    *) echo "unknown relay $relay" >&2; exit 2 ;;
+  esac
+  relay_pid=$!
+  pids+=("$relay_pid")
+  wait_port "$relay_port" "$relay_pid" || { echo "$relay did not start" >&2; cat "$log" >&2; exit 1; }
+}
+
+# run_step TARGET N: TARGET is "direct" or a relay name. Prints the result file.
+run_step() {
+  local target=$1 n=$2 tag="$1-$2"
+  local result="$out/raw/$tag.json"
+  start_emulator "$tag"
+  if [ "$target" = direct ]; then
+    taskset -c 1 dotnet "$loadgen_dll" --gemini --url "ws://127.0.0.1:$emulator_port" --pid "$emulator_pid" \
+      --sessions "$n" --ramp "$ramp" --duration "$duration" --frame-ms "$frame_ms" --label "$tag" \
+      --json "$result" >"$out/logs/$tag-loadgen.log" 2>"$out/logs/$tag-progress.log" || true
+  else
+    start_relay "$target" "$tag"
+    sleep 1 # let the relay finish starting up (JIT, first allocations) before it is measured
+    taskset -c 1 dotnet "$loadgen_dll" --url "ws://127.0.0.1:$relay_port/voice" --pid "$relay_pid" \
+      --sessions "$n" --ramp "$ramp" --duration "$duration" --frame-ms "$frame_ms" --label "$tag" \
+      --json "$result" >"$out/logs/$tag-loadgen.log" 2>"$out/logs/$tag-progress.log" || true
+    stop_pid "$relay_pid"
+  fi
+  stop_pid "$emulator_pid"
+  sleep 1 # sockets of the previous run leave TIME_WAIT behind; give the kernel a moment
+  [ -s "$result" ] || echo '{"passed": false, "missing": true}' >"$result"
+}
+
+verdict() { # verdict RESULT DIRECT_RESULT → "carried" or a reason
+  /usr/bin/python3 "$here/report.py" verdict "$1" "$2" "$added_limit_ms"
+}
+
+# ---------------------------------------------------------------- the steps
+declare -A failed_at=()
+echo "steps: $steps; relays: $relays; ${duration}s steady state per step; ${frame_ms} ms frames; ramp ${ramp}/s"
+started=$(date +%s)
+for n in $steps; do
+  alive=0
+  for relay in $relays; do [ -z "${failed_at[$relay]:-}" ] && alive=1; done
+  [ "$alive" = 1 ] || break
+
+  echo "== $n sessions ($(( $(date +%s) - started ))s)"
+  run_step direct "$n"
+  direct="$out/raw/direct-$n.json"
+  echo "   direct: $(/usr/bin/python3 "$here/report.py" line "$direct" "$direct")"
+  if [ "$(verdict "$direct" "$direct")" != carried ]; then
+    echo "   the load generator and emulator alone cannot carry $n sessions on one core: stopping here"
+    break
+  fi
+  for relay in $relays; do
+    [ -z "${failed_at[$relay]:-}" ] || continue
+    run_step "$relay" "$n"
+    v=$(verdict "$out/raw/$relay-$n.json" "$direct")
+    echo "   $relay: $(/usr/bin/python3 "$here/report.py" line "$out/raw/$relay-$n.json" "$direct") -> $v"
+    [ "$v" = carried ] || failed_at[$relay]=$n
+  done
+done
+echo "steps done in $(( $(date +%s) - started ))s"
+
+# ---------------------------------------------------------------- report
+/usr/bin/python3 "$here/report.py" report "$out" "$command_line" "$added_limit_ms" "$relays"
+echo "results: $out/results.md"

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Load smoke: the Gemini Live emulator (benchmark echo mode) and the sample server on free loopback
+# ports, then the load generator's --smoke preset (20 real-time sessions for 5 s through the relay).
+# Checks: all sessions connected, no frame lost, all ended cleanly (end_session -> session_ended +
+# close 1000). Writes "PASSED FAILED" to $VOICECHAT_RESULTS/60-bench-smoke.counts. Timing is
+# reported, never asserted.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+name=60-bench-smoke
+results="${VOICECHAT_RESULTS:-$(mktemp -d)}"
+mkdir -p "$results"
+work=$(mktemp -d)
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
+  for pid in "${pids[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+checks=("all sessions connected" "no frame lost" "all ended cleanly")
+fail_all() {
+  echo "$name: $1" >&2
+  echo "0 ${#checks[@]}" > "$results/$name.counts"
+  exit 1
+}
+
+free_port() {
+  # Bind port 0 on loopback and report what the kernel picked.
+  if command -v /usr/bin/python3 >/dev/null; then
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  else
+    echo $(( 20000 + RANDOM % 20000 ))
+  fi
+}
+
+wait_port() {
+  local port=$1 pid=$2 i
+  for i in $(seq 1 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+build() { # prints the built assembly
+  timeout 600 dotnet build "$1" -c Release -nologo -v:q >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; return 1; }
+  dotnet msbuild "$1" -getProperty:TargetPath -p:Configuration=Release
+}
+
+emulator_dll=$(build "$root/src/VoiceChat.Emulator/VoiceChat.Emulator.csproj") || fail_all "the emulator did not build"
+sample_dll=$(build "$root/samples/VoiceChat.Sample/VoiceChat.Sample.csproj") || fail_all "the sample server did not build"
+loadgen_dll=$(build "$root/bench/VoiceChat.LoadGen/VoiceChat.LoadGen.csproj") || fail_all "the load generator did not build"
+
+emulator_port=$(free_port)
+dotnet "$emulator_dll" --host 127.0.0.1 --port "$emulator_port" --scenario echo >"$work/emulator.log" 2>&1 &
+pids+=("$!")
+wait_port "$emulator_port" "$!" || { cat "$work/emulator.log" >&2; fail_all "the emulator did not start"; }
+
+relay_port=$(free_port)
+ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
+VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$emulator_port" VoiceChat__Gemini__ApiKey=bench \
+  dotnet "$sample_dll" --urls "http://127.0.0.1:$relay_port" >"$work/sample.log" 2>&1 &
+relay_pid=$!
+pids+=("$relay_pid")
+wait_port "$relay_port" "$relay_pid" || { cat "$work/sample.log" >&2; fail_all "the sample server did not start"; }
+
+timeout 120 dotnet "$loadgen_dll" --smoke --quiet --url "ws://127.0.0.1:$relay_port/voice" --pid "$relay_pid" \
+  --label smoke --json "$results/$name.json" >"$work/loadgen.log" 2>&1
+loadgen_status=$?
+cat "$work/loadgen.log"
+
+passed=0; failed=0
+for check in "${checks[@]}"; do
+  if grep -qx "smoke: $check: yes" "$work/loadgen.log"; then
+    echo "PASS $check"; passed=$((passed + 1))
+  else
+    echo "FAIL $check"; failed=$((failed + 1))
+  fi
+done
+if [ "$loadgen_status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "FAIL load generator exited with $loadgen_status"; failed=1
+fi
+if [ "$failed" -ne 0 ]; then
+  echo "--- sample server log" >&2; tail -n 50 "$work/sample.log" >&2
+  echo "--- emulator log" >&2; tail -n 50 "$work/emulator.log" >&2
+fi
+echo "$passed $failed" > "$results/$name.counts"
+echo "$name: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
