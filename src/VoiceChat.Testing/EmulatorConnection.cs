@@ -144,6 +144,21 @@ public sealed class EmulatorConnection
         return RequireSession().CallToolNowAsync(toolName, argumentsJson);
     }
 
+    /// <summary>
+    /// Makes the model call <paramref name="toolName"/> again with an id it used before, as a resumed
+    /// conversation may when it restores a point before the answer. A relay must not run the call twice.
+    /// </summary>
+    /// <param name="callId">The id of the earlier call.</param>
+    /// <param name="toolName">The function name.</param>
+    /// <param name="argumentsJson">The call's <c>args</c>, a JSON object.</param>
+    /// <returns>A task that completes when the call is sent.</returns>
+    public Task RepeatToolCallAsync(string callId, string toolName, string argumentsJson = "{}")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(callId);
+        ArgumentException.ThrowIfNullOrEmpty(toolName);
+        return RequireSession().CallToolNowAsync(callId, toolName, argumentsJson);
+    }
+
     /// <summary>Sends <c>toolCallCancellation</c> for every pending tool call; returns the ids cancelled.</summary>
     public Task<IReadOnlyList<string>> CancelToolCallsAsync() => RequireSession().CancelPendingToolCallsAsync();
 

@@ -126,6 +126,13 @@ public sealed class LiveApiEmulatorOptions
     /// <summary>Delay each pong to the client's WebSocket pings by this much (Google's pongs were seen 8–30 s late). Default zero.</summary>
     public TimeSpan PongDelay { get; set; }
 
+    /// <summary>
+    /// Whether a new conversation gets a resumption handle right after <c>setupComplete</c> (default
+    /// true). When false, its first handle comes after its first turn, as the service often does, so a
+    /// failure before then has nothing to resume from.
+    /// </summary>
+    public bool ResumptionHandleAtSetup { get; set; } = true;
+
     /// <summary>How long session resumption handles stay valid after their conversation was last used. Default 2 h.</summary>
     public TimeSpan ResumptionHandleLifetime { get; set; } = TimeSpan.FromHours(2);
 }

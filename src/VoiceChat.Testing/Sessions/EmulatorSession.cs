@@ -605,7 +605,7 @@ internal sealed class EmulatorSession
         }
 
         _record.RecordSetupComplete();
-        if (_resumption)
+        if (_resumption && (_options.ResumptionHandleAtSetup || _conversation!.Turns > 0))
         {
             await SendNewHandleAsync().ConfigureAwait(false);
         }
@@ -1297,7 +1297,9 @@ internal sealed class EmulatorSession
 
     // ---- scripting from tests ---------------------------------------------------------------------
 
-    public async Task<string> CallToolNowAsync(string toolName, string argumentsJson)
+    public Task<string> CallToolNowAsync(string toolName, string argumentsJson) => CallToolNowAsync(null, toolName, argumentsJson);
+
+    public async Task<string> CallToolNowAsync(string? callId, string toolName, string argumentsJson)
     {
         using (var args = JsonDocument.Parse(argumentsJson))
         {
@@ -1312,7 +1314,7 @@ internal sealed class EmulatorSession
             throw new InvalidOperationException("The connection is not open with setup complete.");
         }
 
-        var plan = new ToolCallPlan(NewToolCallId(), toolName, argumentsJson);
+        var plan = new ToolCallPlan(callId ?? NewToolCallId(), toolName, argumentsJson);
         await StartTurnAsync(TurnInput.None, plan, interruptFirst: true).ConfigureAwait(false);
         return plan.Id;
     }

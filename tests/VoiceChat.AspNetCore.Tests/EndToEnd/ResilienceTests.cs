@@ -1,0 +1,113 @@
+using System.Net.WebSockets;
+using VoiceChat.Testing;
+using VoiceChat.Tests.Infrastructure;
+
+namespace VoiceChat.Tests.EndToEnd;
+
+/// <summary>What the client sees when the model service rotates connections or fails: through the whole relay.</summary>
+public sealed class ResilienceTests
+{
+    [Fact]
+    public async Task A_go_away_rotation_mid_conversation_loses_no_microphone_audio_and_shows_no_error()
+    {
+        await using var host = await VoiceChatTestHost.StartAsync(emulator: o =>
+        {
+            o.GoAwayAfter = TimeSpan.FromSeconds(1.5);
+            o.GoAwayTimeLeft = TimeSpan.FromSeconds(1);
+        });
+        await using var client = await host.ConnectAsync();
+        await client.StartAsync();
+
+        // About five seconds of conversation streamed as a microphone would: 40 ms frames in real time.
+        var sent = new MemoryStream();
+        for (var turn = 0; turn < 3; turn++)
+        {
+            var utterance = Pcm.Concat(Pcm.Speech(0.8, 250 + (100 * turn)), Pcm.Silence(0.9));
+            for (var offset = 0; offset < utterance.Length; offset += 1280)
+            {
+                var frame = utterance.AsMemory(offset, Math.Min(1280, utterance.Length - offset));
+                await client.SendAudioAsync(frame);
+                sent.Write(frame.Span);
+                await Task.Delay(40);
+            }
+        }
+
+        await client.SendJsonAsync("""{"type":"ping","id":"done"}""");
+        await client.WaitForAsync("pong");
+
+        var connections = host.Emulator.Connections.OrderBy(c => c.Id).ToList();
+        connections.Should().HaveCountGreaterThan(1, "the emulator asked the relay to go away");
+        connections.Skip(1).Should().OnlyContain(c => c.IsResumption);
+        await WaitUntilAsync(() => connections.Sum(c => c.AudioBytesReceived) >= sent.Length);
+        connections.SelectMany(c => c.GetReceivedAudio()).Should().Equal(sent.ToArray(), "every microphone byte reaches the model, in order");
+        client.Messages.Should().NotContain(m => m.GetProperty("type").GetString() == "error");
+    }
+
+    [Fact]
+    public async Task A_1011_mid_turn_after_a_resumption_handle_is_invisible_to_the_client()
+    {
+        await using var host = await VoiceChatTestHost.StartAsync(emulator: o =>
+        {
+            o.MidTurnFault = EmulatorFault.InternalError;
+            o.MidTurnFaultTurn = 2;
+        });
+        await using var client = await host.ConnectAsync();
+        await client.StartAsync();
+
+        await client.StreamAsync(Pcm.Concat(Pcm.Speech(1.0, 300), Pcm.Silence(1.0)));
+        await client.WaitForAsync("turn_complete");
+        await client.StreamAsync(Pcm.Concat(Pcm.Speech(1.0, 400), Pcm.Silence(1.0)));
+        await WaitUntilAsync(() => host.Emulator.Connections.Count >= 2);
+        await client.StreamAsync(Pcm.Concat(Pcm.Speech(1.0, 500), Pcm.Silence(1.0)));
+        await client.WaitForAsync("turn_complete");
+
+        client.Messages.Should().NotContain(m => m.GetProperty("type").GetString() == "error");
+        host.Emulator.Connections.OrderBy(c => c.Id).Last().IsResumption.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_1011_before_any_resumption_handle_is_reported_instead_of_pretending()
+    {
+        await using var host = await VoiceChatTestHost.StartAsync(emulator: o =>
+        {
+            o.ResumptionHandleAtSetup = false;
+            o.MidTurnFault = EmulatorFault.InternalError;
+            o.MidTurnFaultTurn = 1;
+        });
+        await using var client = await host.ConnectAsync();
+        await client.StartAsync();
+
+        await client.StreamAsync(Pcm.Concat(Pcm.Speech(1.0), Pcm.Silence(1.0)));
+
+        var error = await client.WaitForAsync("error");
+        error.GetProperty("fatal").GetBoolean().Should().BeTrue();
+        var code = error.GetProperty("code").GetString()!;
+        code.Should().BeOneOf(VoiceChatErrorCodes.UpstreamUnavailable, VoiceChatErrorCodes.UpstreamInternal);
+        ((int?)await client.WaitForCloseAsync()).Should().Be(VoiceChatCloseCodes.ForError(code));
+        error.GetProperty("message").GetString().Should().NotContain("Internal error occurred", "the service's own text stays in the server's logs");
+    }
+
+    [Fact]
+    public async Task A_refused_setup_reaches_the_client_as_its_documented_error()
+    {
+        await using var host = await VoiceChatTestHost.StartAsync(configure: o => o.Gemini.Model = "gemini-does-not-exist");
+        await using var client = await host.ConnectAsync();
+
+        await client.SendJsonAsync("""{"type":"start_session","user_id":"u1"}""");
+
+        var error = await client.WaitForAsync("error");
+        error.GetProperty("code").GetString().Should().Be(VoiceChatErrorCodes.ModelNotFound);
+        error.GetProperty("fatal").GetBoolean().Should().BeTrue();
+        ((int?)await client.WaitForCloseAsync()).Should().Be(VoiceChatCloseCodes.ModelNotFound);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 300 && !condition(); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        condition().Should().BeTrue();
+    }
+}
