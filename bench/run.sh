@@ -124,7 +124,7 @@ start_relay() {
   case "$relay" in
     voicechat)
       ASPNETCORE_ENVIRONMENT=Production \
-      Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning \
+      Logging__LogLevel__Default=Warning \
       VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$emulator_port" VoiceChat__Gemini__ApiKey=bench \
       VoiceChat__MaxConcurrentSessions=20000 \
         taskset -c 0 dotnet "$sample_dll" --urls "http://127.0.0.1:$relay_port" >"$log" 2>&1 &

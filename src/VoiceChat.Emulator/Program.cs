@@ -46,7 +46,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context 
 });
 
 await using var emulator = await LiveApiEmulator.StartAsync(options, stop.Token);
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Scenario '{command.Scenario}'. Developer API: {emulator.BaseUrl}ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=<any>"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Scenario '{command.Scenario}'. Base URL: {emulator.BaseUrl}; Developer API WebSocket: ws://{emulator.BaseUrl.Authority}/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=<any>"));
 Console.WriteLine("Press Ctrl+C to stop.");
 
 try

@@ -6,6 +6,7 @@ import {
   encodePing,
   encodeStartSession,
   encodeText,
+  INPUT_SAMPLE_RATES,
   OUTPUT_SAMPLE_RATE,
 } from './messages.js';
 import { decodePcm16, encodePcm16 } from './pcm.js';
@@ -29,6 +30,8 @@ import { Microphone } from './microphone.js';
  * @property {MediaTrackConstraints} [microphone] extra getUserMedia audio constraints
  * @property {{ maxAttempts?: number, baseMs?: number, maxMs?: number }} [reconnect] bounded reconnects (5 attempts, 250 ms doubling to 5 s)
  * @property {number} [startTimeoutMs] how long `connect` waits for `session_started` (15000)
+ * @property {number} [keepAliveMs] send a `ping` after this long without sending anything, so a muted
+ *   session is not closed for idleness by the server (20000; 0 turns it off)
  * @property {typeof WebSocket} [WebSocket] WebSocket constructor (the global one by default)
  */
 
@@ -87,6 +90,9 @@ export class VoiceChatClient extends EventTarget {
   #microphone = null;
   #micEnabled = true;
   #pingCounter = 0;
+  #lastSentAt = 0;
+  /** @type {ReturnType<typeof setInterval> | null} */
+  #keepAlive = null;
   /** @type {Map<string, { sentAt: number, resolve: (ms: number) => void, timer: ReturnType<typeof setTimeout> }>} */
   #pings = new Map();
 
@@ -122,9 +128,20 @@ export class VoiceChatClient extends EventTarget {
       leadMs: 100,
       audio: true,
       startTimeoutMs: 15000,
+      keepAliveMs: 20000,
       ...options,
       reconnect: { maxAttempts: 5, baseMs: 250, maxMs: 5000, ...options.reconnect },
     };
+    const { inputSampleRate, frameMs, keepAliveMs } = this.#options;
+    if (!INPUT_SAMPLE_RATES.includes(inputSampleRate)) {
+      throw new RangeError(`inputSampleRate must be one of ${INPUT_SAMPLE_RATES.join(', ')}.`);
+    }
+    if (typeof frameMs !== 'number' || !(frameMs >= 20 && frameMs <= 100)) {
+      throw new RangeError('frameMs must be a number from 20 to 100.');
+    }
+    if (typeof keepAliveMs !== 'number' || !(keepAliveMs >= 0)) {
+      throw new RangeError('keepAliveMs must be 0 or a positive number of milliseconds.');
+    }
   }
 
   /** @returns {ClientState} */
@@ -153,6 +170,8 @@ export class VoiceChatClient extends EventTarget {
     if (this.#state !== 'idle' && this.#state !== 'closed') {
       throw new VoiceChatError('invalid_state', `connect() needs an idle or closed client (state: ${this.#state}).`);
     }
+    // Bad session options fail here, not later inside the socket's open handler.
+    encodeStartSession({ ...session, inputSampleRate: this.#options.inputSampleRate });
     this.#url = url;
     this.#session = { ...session };
     this.#userStopped = false;
@@ -239,6 +258,7 @@ export class VoiceChatClient extends EventTarget {
     }
     const frame = encodePcm16(samples);
     ws.send(frame);
+    this.#lastSentAt = performance.now();
     this.stats.framesSent++;
     this.stats.bytesSent += frame.byteLength;
     return true;
@@ -304,7 +324,10 @@ export class VoiceChatClient extends EventTarget {
   /** @param {string} text */
   #sendText(text) {
     const ws = this.#liveSocket();
-    if (ws) ws.send(text);
+    if (ws) {
+      ws.send(text);
+      this.#lastSentAt = performance.now();
+    }
   }
 
   /**
@@ -544,7 +567,25 @@ export class VoiceChatClient extends EventTarget {
   #setState(state) {
     if (state === this.#state) return;
     this.#state = state;
+    this.#updateKeepAlive();
     this.#emit('statechange', { state });
+  }
+
+  /** While live, a `ping` goes out after `keepAliveMs` without anything sent (the server's idle timeout counts client messages). */
+  #updateKeepAlive() {
+    const every = this.#options.keepAliveMs;
+    if (this.#state === 'live' && every > 0) {
+      if (this.#keepAlive) return;
+      this.#lastSentAt = performance.now();
+      this.#keepAlive = setInterval(() => {
+        if (performance.now() - this.#lastSentAt >= every) this.#sendText(encodePing(`keepalive-${++this.#pingCounter}`));
+      }, Math.max(every / 4, 50));
+      // In Node, do not keep the process alive for this timer alone.
+      /** @type {any} */ (this.#keepAlive).unref?.();
+    } else if (this.#keepAlive) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = null;
+    }
   }
 
   /**

@@ -254,10 +254,10 @@ test('a fatal permanent error ends the session without reconnecting', async () =
   assert.deepEqual(events.filter((e) => e.type === 'error').map((e) => [e.detail.code, e.detail.fatal]), [['max_duration', true]]);
 });
 
-test('session_ended from the server (idle_timeout) ends without reconnecting', async () => {
+test('session_ended from the server (upstream_ended) ends without reconnecting', async () => {
   const { client } = newClient();
   const { ws } = await started(client);
-  ws.receive({ type: 'session_ended', reason: 'idle_timeout' });
+  ws.receive({ type: 'session_ended', reason: 'upstream_ended' });
   ws.serverClose(1000);
   await tick();
   assert.equal(client.state, 'closed');
@@ -267,7 +267,7 @@ test('session_ended from the server (idle_timeout) ends without reconnecting', a
 test('a closed client can connect again', async () => {
   const { client } = newClient();
   const { ws } = await started(client);
-  ws.receive({ type: 'session_ended', reason: 'idle_timeout' });
+  ws.receive({ type: 'session_ended', reason: 'upstream_ended' });
   ws.serverClose(1000);
   await tick();
   const again = await started(client, { userId: 'u1' });
@@ -280,3 +280,26 @@ test('a closed client can connect again', async () => {
 async function stopQuietly(client) {
   await client.stop({ timeoutMs: 10 });
 }
+
+test('bad options are refused at once, not after the start timeout', async () => {
+  assert.throws(() => new VoiceChatClient({ audio: false, inputSampleRate: 22050 }), RangeError);
+  assert.throws(() => new VoiceChatClient({ audio: false, frameMs: 5 }), RangeError);
+  assert.throws(() => new VoiceChatClient({ audio: false, keepAliveMs: -1 }), RangeError);
+  const { client } = newClient();
+  await assert.rejects(client.connect('ws://test/voice', { userId: 'x'.repeat(129) }), RangeError);
+  assert.equal(FakeWebSocket.instances.length, 0, 'no socket was opened');
+  assert.equal(client.state, 'idle');
+});
+
+test('a live session that sends nothing pings, so the server does not close it as idle', async () => {
+  const { client } = newClient({ keepAliveMs: 60 });
+  const { ws } = await started(client);
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  const pings = ws.messages.filter((m) => m.type === 'ping');
+  assert.ok(pings.length >= 1, `expected a keep-alive ping, got ${JSON.stringify(ws.messages)}`);
+  assert.ok(pings.every((p) => typeof p.id === 'string' && p.id.length > 0));
+  await stopQuietly(client);
+  const after = ws.messages.length;
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  assert.equal(ws.messages.length, after, 'no ping after stop');
+});

@@ -10,17 +10,28 @@ if (Environment.GetEnvironmentVariable("PORT") is { Length: > 0 } port)
     builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
 }
 
+// Cloud Run stops an instance 10 s after SIGTERM: sessions get going_away well before that.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
+
 // Options come from the "VoiceChat" section of appsettings.json and from environment variables
 // (VoiceChat__Gemini__ApiKey, ...). Without Google credentials the built-in Gemini Live emulator
 // answers instead, so the service runs offline on a developer's machine.
-builder.Services.AddVoiceChat()
-    .UseLiveApiEmulator();
-
-builder.Services.AddHealthChecks();
+var voiceChat = builder.Services.AddVoiceChat();
+var gemini = builder.Configuration.GetSection("VoiceChat:Gemini");
+var hasCredentials = string.Equals(gemini["Backend"], "VertexAI", StringComparison.OrdinalIgnoreCase)
+    ? !string.IsNullOrEmpty(gemini["Project"]) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GOOGLE_CLOUD_PROJECT"))
+    : !string.IsNullOrEmpty(gemini["ApiKey"]);
+if (!hasCredentials)
+{
+    voiceChat.UseLiveApiEmulator();
+}
 
 var app = builder.Build();
+if (!hasCredentials)
+{
+    app.Logger.LogWarning("No Google credentials configured: answers come from the built-in Gemini Live emulator.");
+}
 
-app.UseWebSockets();
 #if (demoPage)
 app.UseDefaultFiles();
 app.UseStaticFiles();
