@@ -173,7 +173,10 @@ def report(out, command, limit_ms, relays):
     md.append("Command: `%s` (from the repository root).\n" % command)
     md.append("Each relay runs pinned to core 0 (`taskset -c 0`); the load generator and the Gemini Live emulator "
               "(benchmark echo mode) share core 1. Microphone frames are 16 kHz PCM16, streamed in real time by every "
-              "session; the emulator echoes each frame at once and the relay forwards it back. *Added latency* is the "
+              "session; the emulator echoes each frame at once and the relay forwards it back. After the ramp every "
+              "session streams for a settling period (the `--settle` of the command) before measuring starts, so "
+              "that each target is measured in its steady state rather than while it connects and warms up. "
+              "*Added latency* is the "
               "relay's p99 round trip minus the p99 round trip of the load generator speaking Gemini Live directly to "
               "the emulator at the same number of sessions. A relay *carries* N sessions when all N stay connected for "
               "the whole step, no frame is lost, every session ends cleanly, the stream keeps real time (>= 98 %%) and "

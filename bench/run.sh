@@ -2,7 +2,7 @@
 # The VoiceChat relay benchmark: the sample server against the Node and Python baseline relays, with
 # the Gemini Live emulator (benchmark echo mode) as the model and a direct-to-emulator baseline.
 #
-#   bench/run.sh [--duration SECONDS] [--steps "100 250 500 1000 2000 4000"] [--relays "voicechat node python"]
+#   bench/run.sh [--duration SECONDS] [--settle SECONDS] [--steps "100 250 500 1000 2000 4000"] [--relays "voicechat node python"]
 #                [--frame-ms 40] [--ramp 500] [--out DIR]
 #
 # For each step N (sessions) it measures the emulator directly, then each relay that has carried
@@ -16,6 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 duration=30
+settle=5
 steps="100 250 500 1000 2000 4000"
 relays="voicechat node python"
 frame_ms=40
@@ -26,6 +27,7 @@ added_limit_ms=20
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
+    --settle) settle=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --relays) relays=$2; shift 2 ;;
     --frame-ms) frame_ms=$2; shift 2 ;;
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-command_line="bench/run.sh --duration $duration --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp"
+command_line="bench/run.sh --duration $duration --settle $settle --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # ---------------------------------------------------------------- processes, cleaned up on any exit
@@ -151,13 +153,13 @@ run_step() {
   start_emulator "$tag"
   if [ "$target" = direct ]; then
     taskset -c 1 dotnet "$loadgen_dll" --gemini --url "ws://127.0.0.1:$emulator_port" --pid "$emulator_pid" \
-      --sessions "$n" --ramp "$ramp" --duration "$duration" --frame-ms "$frame_ms" --label "$tag" \
+      --sessions "$n" --ramp "$ramp" --settle "$settle" --duration "$duration" --frame-ms "$frame_ms" --label "$tag" \
       --json "$result" >"$out/logs/$tag-loadgen.log" 2>"$out/logs/$tag-progress.log" || true
   else
     start_relay "$target" "$tag"
     sleep 1 # let the relay finish starting up (JIT, first allocations) before it is measured
     taskset -c 1 dotnet "$loadgen_dll" --url "ws://127.0.0.1:$relay_port/voice" --pid "$relay_pid" \
-      --sessions "$n" --ramp "$ramp" --duration "$duration" --frame-ms "$frame_ms" --label "$tag" \
+      --sessions "$n" --ramp "$ramp" --settle "$settle" --duration "$duration" --frame-ms "$frame_ms" --label "$tag" \
       --json "$result" >"$out/logs/$tag-loadgen.log" 2>"$out/logs/$tag-progress.log" || true
     stop_pid "$relay_pid"
   fi
@@ -172,7 +174,7 @@ verdict() { # verdict RESULT DIRECT_RESULT → "carried" or a reason
 
 # ---------------------------------------------------------------- the steps
 declare -A failed_at=()
-echo "steps: $steps; relays: $relays; ${duration}s steady state per step; ${frame_ms} ms frames; ramp ${ramp}/s"
+echo "steps: $steps; relays: $relays; ${settle}s settling then ${duration}s measured per step; ${frame_ms} ms frames; ramp ${ramp}/s"
 started=$(date +%s)
 for n in $steps; do
   alive=0

@@ -29,6 +29,12 @@ internal sealed class LoadOptions
     /// <summary>Sessions opened per second while ramping up.</summary>
     public double RampPerSecond { get; private set; } = 250;
 
+    /// <summary>
+    /// Time every session streams after the ramp before measuring starts: the server under test
+    /// finishes its start-up work (connection setup, JIT tiering) and the backlog of the ramp drains.
+    /// </summary>
+    public TimeSpan Settle { get; private set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Steady-state measurement time once every session is up.</summary>
     public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(30);
 
@@ -67,6 +73,7 @@ internal sealed class LoadOptions
           --gemini                          speak Gemini Live directly to the emulator (baseline without a relay)
           --sessions N                      concurrent sessions (default 100, cap 8000)
           --ramp R                          sessions opened per second (default 250, cap 2000)
+          --settle S                        seconds streamed after the ramp before measuring (default 5; 0..60)
           --duration S                      steady-state seconds once all sessions are up (default 30, cap 600)
           --frame-ms 20|40|100              microphone frame length (default 40; 20..100)
           --pid PID                         server process to sample (/proc/PID/stat, /proc/PID/status)
@@ -81,7 +88,7 @@ internal sealed class LoadOptions
     public static LoadOptions Parse(string[] args)
     {
         var options = new LoadOptions();
-        bool sessionsSet = false, durationSet = false, rampSet = false;
+        bool sessionsSet = false, durationSet = false, rampSet = false, settleSet = false;
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
@@ -92,6 +99,7 @@ internal sealed class LoadOptions
                 case "--gemini": options.Protocol = TargetProtocol.Gemini; break;
                 case "--sessions": options.Sessions = int.Parse(Value(), CultureInfo.InvariantCulture); sessionsSet = true; break;
                 case "--ramp": options.RampPerSecond = double.Parse(Value(), CultureInfo.InvariantCulture); rampSet = true; break;
+                case "--settle": options.Settle = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)); settleSet = true; break;
                 case "--duration": options.Duration = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)); durationSet = true; break;
                 case "--frame-ms": options.FrameMilliseconds = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--pid": options.ServerPid = int.Parse(Value(), CultureInfo.InvariantCulture); break;
@@ -115,6 +123,11 @@ internal sealed class LoadOptions
             if (!durationSet)
             {
                 options.Duration = TimeSpan.FromSeconds(5);
+            }
+
+            if (!settleSet)
+            {
+                options.Settle = TimeSpan.FromSeconds(1);
             }
 
             if (!rampSet)
@@ -157,6 +170,11 @@ internal sealed class LoadOptions
         if (FrameMilliseconds is < 10 or > 100)
         {
             throw new ArgumentException("--frame-ms must be 10..100.");
+        }
+
+        if (Settle < TimeSpan.Zero || Settle > TimeSpan.FromSeconds(60))
+        {
+            throw new ArgumentException("--settle must be in [0, 60] seconds.");
         }
 
         if (DrainTimeout <= TimeSpan.Zero || DrainTimeout.TotalSeconds > 60)

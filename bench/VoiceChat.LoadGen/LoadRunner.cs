@@ -55,6 +55,12 @@ internal sealed class LoadRunner
 
             await Task.WhenAll(starts);
 
+            if (_options.Settle > TimeSpan.Zero)
+            {
+                SetPhase("settle");
+                await Task.Delay(_options.Settle, cancellationToken);
+            }
+
             // Steady state.
             SetPhase("steady");
             var sentBefore = Sum(s => s.Sent);

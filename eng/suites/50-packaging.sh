@@ -106,7 +106,9 @@ publish_like_dockerfile() {
 }
 
 # start_like_entrypoint DOCKERFILE APPDIR LOG: starts the app as the image's ENTRYPOINT does (in WORKDIR,
-# with the Dockerfile's ENV, PORT=0 so the system picks a free port) and sets app_port.
+# with the Dockerfile's ENV, PORT=0 so the system picks a free port) and sets app_port. Variables in
+# the array extra_env are added (credentials); without them the app has no Google credentials.
+extra_env=()
 start_like_entrypoint() {
   local dockerfile="$1" appdir="$2" logfile="$3" entry env_args=() kv pid
   entry="$(sed -nE 's/^ENTRYPOINT (\[.*\])$/\1/p' "$dockerfile")"
@@ -116,7 +118,7 @@ start_like_entrypoint() {
   while IFS= read -r kv; do env_args+=("$kv"); done < <(sed -nE 's/^ENV ([A-Za-z_][A-Za-z0-9_]*=[^ ]*)$/\1/p' "$dockerfile")
   # No Google credentials: the app must fall back to the emulator. PORT=0: a free port, as Cloud Run gives one.
   (cd "$appdir" && exec env -u VoiceChat__Gemini__ApiKey -u GOOGLE_CLOUD_PROJECT -u GOOGLE_APPLICATION_CREDENTIALS \
-    -u ASPNETCORE_URLS -u ASPNETCORE_HTTP_PORTS "${env_args[@]}" PORT=0 "${entry[@]}") > "$logfile" 2>&1 &
+    -u ASPNETCORE_URLS -u ASPNETCORE_HTTP_PORTS "${env_args[@]}" "${extra_env[@]}" PORT=0 "${entry[@]}") > "$logfile" 2>&1 &
   pid=$!
   app_pids+=("$pid")
   last_app_pid="$pid"
@@ -284,6 +286,19 @@ NUGET
     expect "no demo page at / (got $status)" test "$status" != 200 || return 1
   fi
   voice_turn "ws://127.0.0.1:$app_port/voice" || { cat "$work/app-$backend-$demo.log"; return 1; }
+  stop_app "$last_app_pid"
+
+  # With credentials the service must talk to Google (here a closed loopback port), never to the emulator.
+  local with_credentials="$work/app-$backend-$demo-credentials.log"
+  if [ "$backend" = DeveloperApi ]; then
+    extra_env=(VoiceChat__Gemini__ApiKey=not-a-real-key VoiceChat__Gemini__BaseUrl=http://127.0.0.1:9)
+  else
+    extra_env=(GOOGLE_CLOUD_PROJECT=acme-voice VoiceChat__Gemini__BaseUrl=http://127.0.0.1:9)
+  fi
+  start_like_entrypoint "$dir/Dockerfile" "$out" "$with_credentials" || { extra_env=(); return 1; }
+  extra_env=()
+  refute "with credentials, no voice turn is answered by the emulator" voice_turn "ws://127.0.0.1:$app_port/voice" || return 1
+  refute "with credentials, no emulator fallback is logged" grep -q 'built-in Gemini Live emulator' "$with_credentials" || return 1
   stop_app "$last_app_pid"
 }
 

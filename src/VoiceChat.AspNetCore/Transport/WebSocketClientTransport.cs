@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using VoiceChat.Sessions;
 
 namespace VoiceChat.AspNetCore.Transport;
@@ -21,6 +22,7 @@ internal sealed class WebSocketClientTransport : IClientTransport
         _socket = socket;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ClientFrame> ReceiveAsync(int maxFrameBytes, CancellationToken cancellationToken)
     {
         ValueWebSocketReceiveResult result;

@@ -54,6 +54,12 @@ internal sealed partial class LiveConnectionFactory : ILiveConnectionFactory
             ResumptionSettings.From(gemini, request.InputSampleRate),
             _time,
             _loggers.CreateLogger<ResumableLiveConnection>());
+        if (_tools.Tools.Count == 0)
+        {
+            // Nothing to run: the model is not told of any function, so it calls none. One hop less per event.
+            return resumable;
+        }
+
         return new ToolInvokingLiveConnection(
             resumable,
             request.SessionId,

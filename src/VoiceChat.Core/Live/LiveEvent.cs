@@ -112,9 +112,17 @@ internal readonly struct LiveEvent
     public static LiveEvent ForClosed(LiveError? error) => new(LiveEventKind.Closed) { Error = error };
 }
 
-/// <summary>Audio in a buffer rented from <see cref="ArrayPool{T}.Shared"/>; whoever holds it last returns it.</summary>
+/// <summary>Audio in a buffer rented from <see cref="Pool"/>; whoever holds it last returns it.</summary>
 internal readonly struct PooledAudio
 {
+    /// <summary>
+    /// The pool of audio buffers. Not <see cref="ArrayPool{T}.Shared"/>: audio is rented on a socket's
+    /// read path and returned on another thread after it was forwarded, and with many sessions
+    /// bursting at once more buffers are in flight than the shared pool keeps per core, so most of
+    /// its returns were dropped and most rents allocated. This pool keeps up to 1024 buffers per size.
+    /// </summary>
+    public static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 1024 * 1024, maxArraysPerBucket: 1024);
+
     public PooledAudio(byte[] array, int length)
     {
         Array = array;
@@ -130,7 +138,7 @@ internal readonly struct PooledAudio
     /// <summary>Rents a buffer and copies <paramref name="source"/> into it.</summary>
     public static PooledAudio CopyOf(ReadOnlySpan<byte> source)
     {
-        var array = ArrayPool<byte>.Shared.Rent(Math.Max(source.Length, 1));
+        var array = Pool.Rent(Math.Max(source.Length, 1));
         source.CopyTo(array);
         return new PooledAudio(array, source.Length);
     }
@@ -139,7 +147,7 @@ internal readonly struct PooledAudio
     {
         if (Array is not null)
         {
-            ArrayPool<byte>.Shared.Return(Array);
+            Pool.Return(Array);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using VoiceChat.Live.Gemini;
 
@@ -138,6 +139,7 @@ internal sealed partial class ResumableLiveConnection : ILiveConnection
     public ValueTask SendToolResponsesAsync(IReadOnlyList<LiveToolResult> results, CancellationToken cancellationToken) =>
         SendControlAsync(static (c, r, ct) => c.SendToolResponsesAsync(r, ct), results, cancellationToken);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<LiveEvent> ReceiveAsync(CancellationToken cancellationToken)
     {
         while (true)

@@ -305,10 +305,10 @@ internal static class ClientMessageReader
                 base64 = reader.ValueSpan;
             }
 
-            var array = ArrayPool<byte>.Shared.Rent(Math.Max(Base64.GetMaxDecodedFromUtf8Length(base64.Length), 1));
+            var array = PooledAudio.Pool.Rent(Math.Max(Base64.GetMaxDecodedFromUtf8Length(base64.Length), 1));
             if (Base64.DecodeFromUtf8(base64, array, out _, out var decoded) != OperationStatus.Done)
             {
-                ArrayPool<byte>.Shared.Return(array);
+                PooledAudio.Pool.Return(array);
                 return false;
             }
 

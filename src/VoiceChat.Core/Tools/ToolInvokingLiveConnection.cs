@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.AI;
@@ -75,11 +76,19 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
         return ReceiveSlowAsync(cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<LiveEvent> ReceiveSlowAsync(CancellationToken cancellationToken)
     {
+        // A read with a cancellable token allocates a waiter every time; one without reuses the
+        // channel's. The caller cancels only when the session ends, so cancelling completes the
+        // channel for good.
+        cancellationToken.ThrowIfCancellationRequested();
+        using var registration = cancellationToken.UnsafeRegister(
+            static (state, token) => ((Channel<LiveEvent>)state!).Writer.TryComplete(new OperationCanceledException(token)),
+            _events);
         try
         {
-            return await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return await _events.Reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (ChannelClosedException)
         {

@@ -337,11 +337,11 @@ internal sealed class GeminiServerMessageReader
         }
 
         var encoded = reader.ValueSpan;
-        var array = ArrayPool<byte>.Shared.Rent(Math.Max(Base64.GetMaxDecodedFromUtf8Length(encoded.Length), 1));
+        var array = PooledAudio.Pool.Rent(Math.Max(Base64.GetMaxDecodedFromUtf8Length(encoded.Length), 1));
         var status = Base64.DecodeFromUtf8(encoded, array, out _, out var written);
         if (status != OperationStatus.Done)
         {
-            ArrayPool<byte>.Shared.Return(array);
+            PooledAudio.Pool.Return(array);
             throw new FormatException("The audio data is not valid base64.");
         }
 
