@@ -125,7 +125,8 @@ start_relay() {
   local log="$out/logs/$tag.log"
   case "$relay" in
     voicechat)
-      ASPNETCORE_ENVIRONMENT=Production \
+      # The environment of the sample's container image (samples/VoiceChat.Sample/Dockerfile).
+      ASPNETCORE_ENVIRONMENT=Production DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
       Logging__LogLevel__Default=Warning \
       VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$emulator_port" VoiceChat__Gemini__ApiKey=bench \
       VoiceChat__MaxConcurrentSessions=20000 \

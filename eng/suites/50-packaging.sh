@@ -440,6 +440,24 @@ test_deploy_rejects_bad_input() {
 
 # ---------------------------------------------------------------------------------------------
 # Native AOT: publish the smoke host (warnings are errors), run the binary, ask /health/live.
+# The sample server itself as native AOT (PublishAot=true on the command line): it publishes with no
+# trimming or AOT warning that names our assemblies, starts, and completes a voice turn.
+test_native_aot_sample() {
+  local out="$work/aot-sample" logfile="$work/app-aot-sample.log" publish_log="$work/publish-aot-sample.log" pid
+  timeout 540 dotnet publish "$root/samples/VoiceChat.Sample/VoiceChat.Sample.csproj" -c Release -r linux-x64 \
+    -p:PublishAot=true -o "$out" -nologo > "$publish_log" 2>&1 || { tail -n 40 "$publish_log"; return 1; }
+  refute "no trimming or AOT warning from our assemblies" grep -E 'warning IL[0-9]+.*VoiceChat\.' "$publish_log" || { grep -E 'warning IL' "$publish_log" | head -n 20; return 1; }
+  expect "a native executable" test -x "$out/VoiceChat.Sample" || return 1
+  (cd "$out" && exec env -u VoiceChat__Gemini__ApiKey -u GOOGLE_CLOUD_PROJECT -u PORT ./VoiceChat.Sample --urls http://127.0.0.1:0) > "$logfile" 2>&1 &
+  pid=$!
+  app_pids+=("$pid")
+  wait_for_listening "$pid" "$logfile" || return 1
+  expect "/health/ready answers 200" test "$(http_status "http://127.0.0.1:$app_port/health/ready")" = 200 || return 1
+  expect "the demo page at /" test "$(http_status "http://127.0.0.1:$app_port/")" = 200 || return 1
+  voice_turn "ws://127.0.0.1:$app_port/voice" || { cat "$logfile"; return 1; }
+  stop_app "$pid"
+}
+
 test_native_aot() {
   local out="$work/aot" logfile="$work/app-aot.log" pid
   timeout 540 dotnet publish "$root/tests/VoiceChat.AotSmoke/VoiceChat.AotSmoke.csproj" -c Release -r linux-x64 -o "$out" -nologo || return 1
@@ -472,6 +490,7 @@ if install_tools; then
   run_test template-vertexai-nodemo test_template_vertexai_nodemo
   run_test sample-dockerfile test_sample_dockerfile
   run_test native-aot test_native_aot
+  run_test native-aot-sample test_native_aot_sample
 else
   failed=$((failed + 1))
   log "FAIL install-tools"
