@@ -48,9 +48,14 @@ def verdict(result, direct, limit_ms):
         reasons.append("%d sessions did not end cleanly" % (n - result["sessions_ended_cleanly"]))
     if result["real_time_factor"] < REAL_TIME_MIN:
         reasons.append("streamed at %.1f %% of real time" % (100 * result["real_time_factor"]))
-    added = added_p99(result, direct)
-    if added is not None and added >= limit_ms:
-        reasons.append("p99 added latency %.1f ms" % added)
+    if result is direct:
+        # The harness itself: beyond this, its own queueing would be counted as the relays' latency.
+        if p99(result) is not None and p99(result) >= limit_ms:
+            reasons.append("the harness's own p99 round trip is %.1f ms" % p99(result))
+    else:
+        added = added_p99(result, direct)
+        if added is not None and added >= limit_ms:
+            reasons.append("p99 added latency %.1f ms" % added)
     return "carried" if not reasons else "not carried: " + "; ".join(reasons)
 
 
@@ -180,7 +185,9 @@ def report(out, command, limit_ms, relays):
               "relay's p99 round trip minus the p99 round trip of the load generator speaking Gemini Live directly to "
               "the emulator at the same number of sessions. A relay *carries* N sessions when all N stay connected for "
               "the whole step, no frame is lost, every session ends cleanly, the stream keeps real time (>= 98 %%) and "
-              "the p99 added latency is under %g ms. A relay's steps stop at the first step it does not carry.\n" % limit_ms)
+              "the p99 added latency is under %g ms. A relay's steps stop at the first step it does not carry. The "
+              "harness itself (the `direct` rows) carries N when the same holds and its own p99 round trip is under "
+              "that limit; above that, its own queueing would be counted as the relays' latency, so the run stops.\n" % (limit_ms, ))
     md.append("## Machine\n")
     md.append("| | |\n|---|---|")
     for key, value in info.items():
@@ -275,7 +282,9 @@ def chart(out, rows, relays, limit_ms):
 
 def main(argv):
     if len(argv) >= 4 and argv[0] == "verdict":
-        print(verdict(load(argv[1]), load(argv[2]), float(argv[3])))
+        result = load(argv[1])
+        direct = result if argv[1] == argv[2] else load(argv[2])
+        print(verdict(result, direct, float(argv[3])))
     elif len(argv) >= 3 and argv[0] == "line":
         result = load(argv[1])
         direct = result if argv[1] == argv[2] else load(argv[2])

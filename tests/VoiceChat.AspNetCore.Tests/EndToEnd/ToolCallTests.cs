@@ -133,8 +133,8 @@ public sealed class ToolCallTests
         await toolStarted.Task.WaitAsync(Wait);
         await first.InjectFaultAsync(EmulatorFault.InternalError);
         var second = await host.Emulator.WaitForConnectionAsync(2);
-        second.IsResumption.Should().BeTrue();
         await WaitUntilAsync(() => second.SetupCompleted);
+        second.IsResumption.Should().BeTrue();
         await second.RepeatToolCallAsync(callId, "charge_card", """{"order":"A-17"}""");
         await client.SendJsonAsync("""{"type":"ping","id":"repeated"}""");
         await client.WaitForAsync("pong");
