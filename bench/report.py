@@ -165,6 +165,18 @@ def report(out, command, limit_ms, relays):
         if other in best and best[other]:
             summary["voicechat_vs_%s" % other] = round(vc / best[other], 2)
 
+    # CPU per session at the largest step every relay carried: a comparison that does not depend on
+    # the harness's limit (sessions per core follow from it while the relay keeps its latency).
+    cpu_rows = {}
+    common = [n for n in steps if all(any(r["target"] == t and r["sessions"] == n and r["verdict"] == "carried" for r in rows)
+                                      for t in targets if t != "direct")]
+    if common:
+        n = max(common)
+        for r in rows:
+            if r["sessions"] == n and r["target"] != "direct":
+                cpu_rows[r["target"]] = (r["result"].get("server") or {}).get("cpu_seconds_per_session_minute", 0)
+        summary["cpu_seconds_per_session_minute_at"] = {"sessions": n, "by_relay": cpu_rows}
+
     document = {"machine": info, "command": command, "added_latency_limit_ms": limit_ms, "summary": summary,
                 "steps": [{k: v for k, v in r.items()} for r in rows]}
     with open(os.path.join(out, "results.json"), "w") as f:
@@ -205,6 +217,16 @@ def report(out, command, limit_ms, relays):
             md.append("- VoiceChat carries %.2fx the sessions per core of the %s peer%s." % (
                 summary[key], other, " (a lower bound: VoiceChat was still carrying at the harness's limit)" if vc >= harness_limit else ""))
     md.append("- The harness itself (load generator + emulator on one core) carried at most %d sessions; steps above it were not run." % harness_limit)
+    if cpu_rows and cpu_rows.get("voicechat"):
+        n = summary["cpu_seconds_per_session_minute_at"]["sessions"]
+        vc_cpu = cpu_rows["voicechat"]
+        parts = []
+        for other in ("node", "python"):
+            if cpu_rows.get(other):
+                parts.append("%.2fx less than the %s peer (%.4f)" % (cpu_rows[other] / vc_cpu, other, cpu_rows[other]))
+        md.append("- CPU per session at %d sessions, the largest step every relay carried: VoiceChat %.4f CPU seconds per "
+                  "session-minute, %s. At that rate one core would serve about %d sessions at 100 %% CPU." % (
+                      n, vc_cpu, ", ".join(parts), int(60 / vc_cpu) if vc_cpu else 0))
     md.append("")
     md.append("## Steps\n")
     md.append("| target | sessions | up / dropped | frames lost | RTT p50 (ms) | RTT p99 (ms) | added p99 (ms) | time to start p99 (ms) | CPU (% of a core) | CPU s / session-min | RSS / session (KiB) | generator CPU (%) | verdict |")
