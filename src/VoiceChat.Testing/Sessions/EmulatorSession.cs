@@ -1392,7 +1392,14 @@ internal sealed class EmulatorSession
             {
                 _record.RecordClose(null, null, dropped: true);
                 _http.Abort();
-                await _lifetime.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await _lifetime.CancelAsync().ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The abort already ended the session and released its lifetime.
+                }
             }
 
             return;
