@@ -199,7 +199,7 @@ def report(out, command, limit_ms, relays):
               "the whole step, no frame is lost, every session ends cleanly, the stream keeps real time (>= 98 %%) and "
               "the p99 added latency is under %g ms. A relay's steps stop at the first step it does not carry. The "
               "harness itself (the `direct` rows) carries N when the same holds and its own p99 round trip is under "
-              "that limit; above that, its own queueing would be counted as the relays' latency, so the run stops.\n" % (limit_ms, ))
+              "that limit; above that, its own queueing would be counted as the relays' latency, so the run stops.\n" % limit_ms)
     md.append("## Machine\n")
     md.append("| | |\n|---|---|")
     for key, value in info.items():

@@ -445,6 +445,16 @@ test_deploy_rejects_bad_input() {
 
 # ---------------------------------------------------------------------------------------------
 # Native AOT: publish the smoke host (warnings are errors), run the binary, ask /health/live.
+# start_native DIR EXE LOG: runs a native binary on a free loopback port with no Google credentials;
+# sets app_port and last_app_pid.
+start_native() {
+  local dir="$1" exe="$2" logfile="$3"
+  (cd "$dir" && exec env -u VoiceChat__Gemini__ApiKey -u GOOGLE_CLOUD_PROJECT -u PORT "./$exe" --urls http://127.0.0.1:0) > "$logfile" 2>&1 &
+  last_app_pid=$!
+  app_pids+=("$last_app_pid")
+  wait_for_listening "$last_app_pid" "$logfile"
+}
+
 # our_il_warnings LOG: IL warnings that name a VoiceChat assembly or type (the "[project path]" suffix of
 # every MSBuild line is left out: it names the sample's project for third-party warnings too).
 our_il_warnings() { sed -E 's/ \[[^]]*\]$//' "$1" | grep -E 'warning IL[0-9]+.*VoiceChat\.'; }
@@ -452,33 +462,27 @@ our_il_warnings() { sed -E 's/ \[[^]]*\]$//' "$1" | grep -E 'warning IL[0-9]+.*V
 # The sample server itself as native AOT (PublishAot=true on the command line): it publishes with no
 # trimming or AOT warning that names our assemblies, starts, and completes a voice turn.
 test_native_aot_sample() {
-  local out="$work/aot-sample" logfile="$work/app-aot-sample.log" publish_log="$work/publish-aot-sample.log" pid
+  local out="$work/aot-sample" logfile="$work/app-aot-sample.log" publish_log="$work/publish-aot-sample.log"
   timeout 540 dotnet publish "$root/samples/VoiceChat.Sample/VoiceChat.Sample.csproj" -c Release -r linux-x64 \
     -p:PublishAot=true -o "$out" -nologo > "$publish_log" 2>&1 || { tail -n 40 "$publish_log"; return 1; }
   refute "no trimming or AOT warning from our assemblies" our_il_warnings "$publish_log" || { grep -E 'warning IL' "$publish_log" | head -n 20; return 1; }
   expect "a native executable" test -x "$out/VoiceChat.Sample" || return 1
-  (cd "$out" && exec env -u VoiceChat__Gemini__ApiKey -u GOOGLE_CLOUD_PROJECT -u PORT ./VoiceChat.Sample --urls http://127.0.0.1:0) > "$logfile" 2>&1 &
-  pid=$!
-  app_pids+=("$pid")
-  wait_for_listening "$pid" "$logfile" || return 1
+  start_native "$out" VoiceChat.Sample "$logfile" || return 1
   expect "/health/ready answers 200" test "$(http_status "http://127.0.0.1:$app_port/health/ready")" = 200 || return 1
   expect "the demo page at /" test "$(http_status "http://127.0.0.1:$app_port/")" = 200 || return 1
   voice_turn "ws://127.0.0.1:$app_port/voice" || { cat "$logfile"; return 1; }
-  stop_app "$pid"
+  stop_app "$last_app_pid"
 }
 
 test_native_aot() {
-  local out="$work/aot" logfile="$work/app-aot.log" pid
+  local out="$work/aot" logfile="$work/app-aot.log"
   timeout 540 dotnet publish "$root/tests/VoiceChat.AotSmoke/VoiceChat.AotSmoke.csproj" -c Release -r linux-x64 -o "$out" -nologo || return 1
   expect "a native executable" test -x "$out/VoiceChat.AotSmoke" || return 1
   expect "no IL in the output" test ! -e "$out/VoiceChat.Core.dll" || return 1
-  (cd "$out" && exec env -u VoiceChat__Gemini__ApiKey -u GOOGLE_CLOUD_PROJECT ./VoiceChat.AotSmoke --urls http://127.0.0.1:0) > "$logfile" 2>&1 &
-  pid=$!
-  app_pids+=("$pid")
-  wait_for_listening "$pid" "$logfile" || return 1
+  start_native "$out" VoiceChat.AotSmoke "$logfile" || return 1
   expect "/health/live answers 200" test "$(http_status "http://127.0.0.1:$app_port/health/live")" = 200 || return 1
   voice_turn "ws://127.0.0.1:$app_port/voice" || { cat "$logfile"; return 1; }
-  stop_app "$pid"
+  stop_app "$last_app_pid"
 }
 
 # ---------------------------------------------------------------------------------------------

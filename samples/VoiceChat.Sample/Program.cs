@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using VoiceChat;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -14,20 +13,10 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 // Cloud Run kills the process 10 s after SIGTERM: sessions get going_away well before that.
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
 
-var voiceChat = builder.Services.AddVoiceChat();
-var gemini = builder.Configuration.GetSection("VoiceChat:Gemini");
-var hasCredentials = !string.IsNullOrEmpty(gemini["ApiKey"])
-    || string.Equals(gemini["Backend"], nameof(GeminiBackend.VertexAI), StringComparison.OrdinalIgnoreCase);
-if (!hasCredentials)
-{
-    voiceChat.UseLiveApiEmulator();
-}
+// Without Google credentials (an API key, or a project for Vertex AI) the built-in emulator answers.
+builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials();
 
 var app = builder.Build();
-if (!hasCredentials)
-{
-    SampleLog.UsingEmulator(app.Logger);
-}
 
 // The original app connects to the service's bare URL: a WebSocket upgrade at "/" reaches the
 // voice endpoint, while a plain GET "/" still gets the demo page.
@@ -54,9 +43,3 @@ app.Run();
 static bool IsWebSocketUpgrade(HttpRequest request) =>
     request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase)
     || (HttpMethods.IsConnect(request.Method) && request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.Protocol == "websocket");
-
-internal static partial class SampleLog
-{
-    [LoggerMessage(1, LogLevel.Warning, "No Gemini credentials configured (VoiceChat:Gemini:ApiKey, or Backend=VertexAI): answers come from the built-in Gemini Live emulator.")]
-    public static partial void UsingEmulator(ILogger logger);
-}

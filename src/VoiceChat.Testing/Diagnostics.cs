@@ -19,4 +19,7 @@ internal static partial class EmulatorLog
 
     [LoggerMessage(5, LogLevel.Debug, "Emulator connection {ConnectionId} refused: {Reason}")]
     public static partial void Refused(ILogger logger, int connectionId, string reason);
+
+    [LoggerMessage(6, LogLevel.Warning, "No Google credentials are configured (VoiceChat:Gemini:ApiKey, or a project for Vertex AI): answers come from the built-in Gemini Live emulator at {BaseUrl}.")]
+    public static partial void NoCredentials(ILogger logger, Uri baseUrl);
 }

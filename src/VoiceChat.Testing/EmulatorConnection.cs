@@ -141,7 +141,7 @@ public sealed class EmulatorConnection
     public Task<string> CallToolAsync(string toolName, string argumentsJson = "{}")
     {
         ArgumentException.ThrowIfNullOrEmpty(toolName);
-        return RequireSession().CallToolNowAsync(toolName, argumentsJson);
+        return RequireSession().CallToolNowAsync(callId: null, toolName, argumentsJson);
     }
 
     /// <summary>

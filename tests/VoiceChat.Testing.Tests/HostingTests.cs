@@ -33,4 +33,55 @@ public sealed class HostingTests
         var connect = () => LiveTestClient.ConnectDeveloperAsync(emulator);
         await connect.Should().ThrowAsync<Exception>();
     }
+
+    [Fact]
+    public async Task UseLiveApiEmulatorWithoutCredentials_leaves_a_configured_api_key_alone()
+    {
+        var services = new ServiceCollection();
+        var googleUrl = new Uri("https://generativelanguage.example/");
+        services.AddOptions<VoiceChatOptions>().Configure(o =>
+        {
+            o.Gemini.ApiKey = "real-key";
+            o.Gemini.BaseUrl = googleUrl;
+        });
+        new Builder(services).UseLiveApiEmulatorWithoutCredentials();
+        await using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<VoiceChatOptions>>().Value;
+
+        options.Gemini.ApiKey.Should().Be("real-key");
+        options.Gemini.BaseUrl.Should().Be(googleUrl);
+    }
+
+    [Fact]
+    public async Task UseLiveApiEmulatorWithoutCredentials_leaves_vertex_with_a_project_alone()
+    {
+        var services = new ServiceCollection();
+        services.AddOptions<VoiceChatOptions>().Configure(o =>
+        {
+            o.Gemini.Backend = GeminiBackend.VertexAI;
+            o.Gemini.Project = "my-project";
+        });
+        new Builder(services).UseLiveApiEmulatorWithoutCredentials();
+        await using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<VoiceChatOptions>>().Value;
+
+        options.Gemini.Backend.Should().Be(GeminiBackend.VertexAI);
+        options.Gemini.BaseUrl.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task UseLiveApiEmulatorWithoutCredentials_points_gemini_at_the_emulator_when_no_key_is_set()
+    {
+        var services = new ServiceCollection();
+        services.AddOptions<VoiceChatOptions>();
+        new Builder(services).UseLiveApiEmulatorWithoutCredentials();
+        await using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<VoiceChatOptions>>().Value;
+
+        options.Gemini.BaseUrl.Should().Be(provider.GetRequiredService<LiveApiEmulator>().BaseUrl);
+        options.Gemini.ApiKey.Should().Be("emulator");
+    }
 }

@@ -1297,8 +1297,6 @@ internal sealed class EmulatorSession
 
     // ---- scripting from tests ---------------------------------------------------------------------
 
-    public Task<string> CallToolNowAsync(string toolName, string argumentsJson) => CallToolNowAsync(null, toolName, argumentsJson);
-
     public async Task<string> CallToolNowAsync(string? callId, string toolName, string argumentsJson)
     {
         using (var args = JsonDocument.Parse(argumentsJson))

@@ -16,21 +16,9 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSe
 // Options come from the "VoiceChat" section of appsettings.json and from environment variables
 // (VoiceChat__Gemini__ApiKey, ...). Without Google credentials the built-in Gemini Live emulator
 // answers instead, so the service runs offline on a developer's machine.
-var voiceChat = builder.Services.AddVoiceChat();
-var gemini = builder.Configuration.GetSection("VoiceChat:Gemini");
-var hasCredentials = string.Equals(gemini["Backend"], "VertexAI", StringComparison.OrdinalIgnoreCase)
-    ? !string.IsNullOrEmpty(gemini["Project"]) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GOOGLE_CLOUD_PROJECT"))
-    : !string.IsNullOrEmpty(gemini["ApiKey"]);
-if (!hasCredentials)
-{
-    voiceChat.UseLiveApiEmulator();
-}
+builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials();
 
 var app = builder.Build();
-if (!hasCredentials)
-{
-    app.Logger.LogWarning("No Google credentials configured: answers come from the built-in Gemini Live emulator.");
-}
 
 #if (demoPage)
 app.UseDefaultFiles();

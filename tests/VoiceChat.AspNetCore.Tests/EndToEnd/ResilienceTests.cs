@@ -38,7 +38,7 @@ public sealed class ResilienceTests
         var connections = host.Emulator.Connections.OrderBy(c => c.Id).ToList();
         connections.Should().HaveCountGreaterThan(1, "the emulator asked the relay to go away");
         connections.Skip(1).Should().OnlyContain(c => c.IsResumption);
-        await WaitUntilAsync(() => connections.Sum(c => c.AudioBytesReceived) >= sent.Length);
+        await Eventually.TrueAsync(() => connections.Sum(c => c.AudioBytesReceived) >= sent.Length);
         connections.SelectMany(c => c.GetReceivedAudio()).Should().Equal(sent.ToArray(), "every microphone byte reaches the model, in order");
         client.Messages.Should().NotContain(m => m.GetProperty("type").GetString() == "error");
     }
@@ -57,7 +57,7 @@ public sealed class ResilienceTests
         await client.StreamAsync(Pcm.Concat(Pcm.Speech(1.0, 300), Pcm.Silence(1.0)));
         await client.WaitForAsync("turn_complete");
         await client.StreamAsync(Pcm.Concat(Pcm.Speech(1.0, 400), Pcm.Silence(1.0)));
-        await WaitUntilAsync(() => host.Emulator.Connections.Count >= 2);
+        await Eventually.TrueAsync(() => host.Emulator.Connections.Count >= 2);
         await client.StreamAsync(Pcm.Concat(Pcm.Speech(1.0, 500), Pcm.Silence(1.0)));
         await client.WaitForAsync("turn_complete");
 
@@ -99,15 +99,5 @@ public sealed class ResilienceTests
         error.GetProperty("code").GetString().Should().Be(VoiceChatErrorCodes.ModelNotFound);
         error.GetProperty("fatal").GetBoolean().Should().BeTrue();
         ((int?)await client.WaitForCloseAsync()).Should().Be(VoiceChatCloseCodes.ModelNotFound);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 300 && !condition(); i++)
-        {
-            await Task.Delay(100);
-        }
-
-        condition().Should().BeTrue();
     }
 }

@@ -53,14 +53,7 @@ public sealed class ToolCallTests
         var toolCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var host = await VoiceChatTestHost.StartAsync(
             configure: o => o.Gemini.ToolTimeout = TimeSpan.FromMilliseconds(300),
-            services: (_, voiceChat) => voiceChat.AddTool(AIFunctionFactory.Create(
-                async (CancellationToken cancellationToken) =>
-                {
-                    await WaitForCancellationAsync(toolCancelled, cancellationToken);
-                    return "never";
-                },
-                "slow_lookup",
-                "Takes forever.")));
+            services: (_, voiceChat) => voiceChat.AddTool(ToolThatWaitsForCancellation("slow_lookup", toolCancelled)));
         await using var client = await host.ConnectAsync();
         await client.StartAsync();
         var connection = await host.Emulator.WaitForConnectionAsync();
@@ -70,7 +63,7 @@ public sealed class ToolCallTests
         (await client.WaitForAsync("tool_call")).GetProperty("status").GetString().Should().Be("started");
         (await client.WaitForAsync("tool_call")).GetProperty("status").GetString().Should().Be("failed");
         await toolCancelled.Task.WaitAsync(Wait);
-        await WaitUntilAsync(() => connection.ToolResponses.Count > 0);
+        await Eventually.TrueAsync(() => connection.ToolResponses.Count > 0);
         var error = JsonOf(connection.ToolResponses.Single()).GetProperty("error").GetString();
         error.Should().Contain("did not finish");
         client.Messages.Should().NotContain(m => m.GetProperty("type").GetString() == "error", "a failed tool is the model's business, not a session error");
@@ -82,15 +75,7 @@ public sealed class ToolCallTests
         var toolStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var toolCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var host = await VoiceChatTestHost.StartAsync(
-            services: (_, voiceChat) => voiceChat.AddTool(AIFunctionFactory.Create(
-                async (CancellationToken cancellationToken) =>
-                {
-                    toolStarted.TrySetResult();
-                    await WaitForCancellationAsync(toolCancelled, cancellationToken);
-                    return "never";
-                },
-                "book_table",
-                "Books a table.")));
+            services: (_, voiceChat) => voiceChat.AddTool(ToolThatWaitsForCancellation("book_table", toolCancelled, toolStarted)));
         await using var client = await host.ConnectAsync();
         await client.StartAsync();
         var connection = await host.Emulator.WaitForConnectionAsync();
@@ -133,7 +118,7 @@ public sealed class ToolCallTests
         await toolStarted.Task.WaitAsync(Wait);
         await first.InjectFaultAsync(EmulatorFault.InternalError);
         var second = await host.Emulator.WaitForConnectionAsync(2);
-        await WaitUntilAsync(() => second.SetupCompleted);
+        await Eventually.TrueAsync(() => second.SetupCompleted);
         second.IsResumption.Should().BeTrue();
         await second.RepeatToolCallAsync(callId, "charge_card", """{"order":"A-17"}""");
         await client.SendJsonAsync("""{"type":"ping","id":"repeated"}""");
@@ -141,7 +126,7 @@ public sealed class ToolCallTests
         release.SetResult();
 
         (await client.WaitForAsync("tool_call")).GetProperty("status").GetString().Should().Be("completed");
-        await WaitUntilAsync(() => second.ToolResponses.Count > 0);
+        await Eventually.TrueAsync(() => second.ToolResponses.Count > 0);
         // Had the repeat arrived after the answer was known, the relay repeats the answer, never the call.
         second.ToolResponses.Should().OnlyContain(r => r.Id == callId && JsonOf(r).GetProperty("output").GetString() == "charged for A-17");
         second.ToolResponses.Should().Contain(r => r.Matched);
@@ -150,33 +135,31 @@ public sealed class ToolCallTests
         client.Messages.Should().NotContain(m => m.GetProperty("type").GetString() == "error");
     }
 
-    private static async Task WaitForCancellationAsync(TaskCompletionSource cancelled, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            cancelled.TrySetResult();
-            throw;
-        }
-    }
+    /// <summary>A tool that runs until it is cancelled, and says when it started and when it saw the cancellation.</summary>
+    private static AIFunction ToolThatWaitsForCancellation(string name, TaskCompletionSource cancelled, TaskCompletionSource? started = null) =>
+        AIFunctionFactory.Create(
+            async (CancellationToken cancellationToken) =>
+            {
+                started?.TrySetResult();
+                try
+                {
+                    await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    cancelled.TrySetResult();
+                    throw;
+                }
+
+                return "never";
+            },
+            name,
+            "Runs until it is cancelled.");
 
     private static JsonElement JsonOf(EmulatorToolResponse response)
     {
         using var document = JsonDocument.Parse(response.ResponseJson);
         return document.RootElement.Clone();
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 300 && !condition(); i++)
-        {
-            await Task.Delay(100);
-        }
-
-        condition().Should().BeTrue();
     }
 
     /// <summary>A scoped service: the tool gets the instance of its own call's scope.</summary>
