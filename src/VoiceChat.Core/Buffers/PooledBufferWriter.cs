@@ -3,19 +3,17 @@ using System.Buffers;
 namespace VoiceChat.Buffers;
 
 /// <summary>
-/// An <see cref="IBufferWriter{T}"/> over one array rented from <see cref="ArrayPool{T}.Shared"/>,
-/// reused message after message (<see cref="Clear"/>) and grown by renting a larger one.
+/// An <see cref="IBufferWriter{T}"/> over one array rented from <see cref="ArrayPool{T}.Shared"/>
+/// on first use, grown by renting a larger one. <see cref="Release"/> gives the array back once a
+/// message has been sent, so that an idle session holds no buffer: with a thousand sessions the
+/// pool's few arrays serve them all instead of a thousand private ones.
 /// Not thread-safe: one per writer, used under that writer's lock.
 /// </summary>
-internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
+internal sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWriter<byte>, IDisposable
 {
-    private byte[] _buffer;
+    private readonly int _initialCapacity = Math.Max(initialCapacity, 16);
+    private byte[] _buffer = [];
     private int _written;
-
-    public PooledBufferWriter(int initialCapacity = 4096)
-    {
-        _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
-    }
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
 
@@ -48,7 +46,8 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         return _buffer.AsSpan(_written);
     }
 
-    public void Dispose()
+    /// <summary>Returns the array to the pool; the next write rents one again.</summary>
+    public void Release()
     {
         var buffer = _buffer;
         _buffer = [];
@@ -59,16 +58,17 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         }
     }
 
+    public void Dispose() => Release();
+
     private void Ensure(int sizeHint)
     {
-        ObjectDisposedException.ThrowIf(_buffer.Length == 0 && _written == 0 && sizeHint < 0, this);
         var needed = _written + Math.Max(sizeHint, 1);
         if (needed <= _buffer.Length)
         {
             return;
         }
 
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(_initialCapacity, _buffer.Length * 2)));
         _buffer.AsSpan(0, _written).CopyTo(larger);
         if (_buffer.Length > 0)
         {

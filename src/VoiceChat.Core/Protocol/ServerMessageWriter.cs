@@ -5,8 +5,8 @@ using VoiceChat.Buffers;
 namespace VoiceChat.Protocol;
 
 /// <summary>
-/// Writes the server's text messages (docs/protocol.md) into one reused pooled buffer. One per
-/// session, used under the session's send lock; the returned memory is valid until the next write.
+/// Writes the server's text messages (docs/protocol.md) into a pooled buffer. One per session, used
+/// under the session's send lock; the returned memory is valid until the next write or <see cref="Release"/>.
 /// </summary>
 internal sealed class ServerMessageWriter : IDisposable
 {
@@ -89,6 +89,9 @@ internal sealed class ServerMessageWriter : IDisposable
 
         return End();
     }
+
+    /// <summary>Gives the buffer back to the pool once the message has been sent.</summary>
+    public void Release() => _buffer.Release();
 
     public void Dispose()
     {

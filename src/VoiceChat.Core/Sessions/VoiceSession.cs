@@ -515,7 +515,14 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             _closeSent = true;
             if (build is not null)
             {
-                await _transport.SendAsync(build(_writer, state), binary: false, _aborted).ConfigureAwait(false);
+                try
+                {
+                    await _transport.SendAsync(build(_writer, state), binary: false, _aborted).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _writer.Release();
+                }
             }
 
             await _transport.CloseAsync(closeCode, reason, _aborted).ConfigureAwait(false);
@@ -545,6 +552,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         }
         finally
         {
+            _writer.Release();
             _sendLock.Release();
         }
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using VoiceChat.Buffers;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -24,7 +25,7 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     private readonly ILogger _logger;
     private readonly string _connectionId;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly ArrayBufferWriter<byte> _sendBuffer = new(8 * 1024);
+    private readonly PooledBufferWriter _sendBuffer = new(8 * 1024);
     private readonly Utf8JsonWriter _json;
     private readonly JsonEncodedText _audioMimeType;
     // The waiting reader (the session's model pump) continues on the read loop's thread instead of
@@ -311,6 +312,7 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
         _readerStop.Dispose();
         _sendLock.Dispose();
         await _json.DisposeAsync().ConfigureAwait(false);
+        _sendBuffer.Dispose();
     }
 
     private ValueTask SendRealtimeSignalAsync(string signal, CancellationToken cancellationToken) => SendSignalCoreAsync(signal, cancellationToken);
@@ -335,27 +337,32 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
 
     private void Begin()
     {
-        _sendBuffer.ResetWrittenCount();
+        _sendBuffer.Clear();
         _json.Reset(_sendBuffer);
         _json.WriteStartObject();
     }
 
     private async ValueTask SendBufferedAsync(CancellationToken cancellationToken)
     {
-        _json.WriteEndObject();
-        _json.Flush();
-        if (_socket.State != WebSocketState.Open)
-        {
-            throw new LiveConnectionException(GeminiCloseClassifier.ConnectFailed with { Message = GeminiCloseClassifier.NotResumedMessage }, "the connection is closed");
-        }
-
         try
         {
+            _json.WriteEndObject();
+            _json.Flush();
+            if (_socket.State != WebSocketState.Open)
+            {
+                throw new LiveConnectionException(GeminiCloseClassifier.ConnectFailed with { Message = GeminiCloseClassifier.NotResumedMessage }, "the connection is closed");
+            }
+
             await _socket.SendAsync(_sendBuffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
         {
             throw new LiveConnectionException(GeminiCloseClassifier.ConnectFailed with { Message = GeminiCloseClassifier.NotResumedMessage }, "send failed: " + ex.Message, ex);
+        }
+        finally
+        {
+            // The socket has copied (masked) the message: between messages the session holds no buffer.
+            _sendBuffer.Release();
         }
     }
 
