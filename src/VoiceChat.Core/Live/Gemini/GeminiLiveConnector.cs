@@ -7,8 +7,16 @@ using VoiceChat.Tools;
 namespace VoiceChat.Live.Gemini;
 
 /// <summary>Opens Gemini Live connections: URL, credentials, <c>setup</c> and the handshake.</summary>
-internal sealed partial class GeminiLiveConnector : IResumableLiveConnector
+internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDisposable
 {
+    // One HTTP handler for every connection. Without it each ClientWebSocket builds a handler and a
+    // connection pool of its own (the default proxy setting rules out the runtime's shared one): more
+    // work per connect and a few KiB more per session. Settings that need a per-socket handler
+    // (credentials, cookies, a proxy object, client certificates) are not used here; the proxy still
+    // comes from the environment (HTTPS_PROXY), as before.
+    private readonly HttpMessageInvoker _http = new(
+        new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false },
+        disposeHandler: true);
     private readonly IOptions<VoiceChatOptions> _options;
     private readonly IAccessTokenSource _tokens;
     private readonly IReadOnlyList<AIFunction> _tools;
@@ -66,7 +74,7 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector
             {
                 try
                 {
-                    await socket.ConnectAsync(uri, linked.Token).ConfigureAwait(false);
+                    await socket.ConnectAsync(uri, _http, linked.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
@@ -110,6 +118,8 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector
             throw;
         }
     }
+
+    public void Dispose() => _http.Dispose();
 
     private static partial class Log
     {
