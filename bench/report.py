@@ -2,7 +2,7 @@
 
     report.py verdict RESULT.json DIRECT.json LIMIT_MS   -> "carried" or why not
     report.py line RESULT.json DIRECT.json               -> a one-line summary of a step
-    report.py report OUT_DIR COMMAND LIMIT_MS "RELAYS"   -> OUT_DIR/results.md, results.json, chart.png
+    report.py report OUT_DIR COMMAND LIMIT_MS "RELAYS" [N@MS] -> OUT_DIR/results.md, results.json, chart.png
 """
 
 import glob
@@ -128,7 +128,29 @@ def machine(bench_dir):
     }
 
 
-def report(out, command, limit_ms, relays):
+def memory_rows(out, targets, limit_ms):
+    """The --memory run: one result per target in raw/memory/TARGET-N.json."""
+    raw = {}
+    for path in glob.glob(os.path.join(out, "raw", "memory", "*.json")):
+        target, n = os.path.basename(path)[:-5].rsplit("-", 1)
+        raw[target] = (int(n), load(path))
+    direct = raw.get("direct", (0, {"missing": True}))[1]
+    rows = []
+    for target in targets:
+        if target not in raw:
+            continue
+        n, result = raw[target]
+        rows.append({
+            "target": target,
+            "sessions": n,
+            "verdict": verdict(result, result if target == "direct" else direct, limit_ms),
+            "added_p99_ms": None if target == "direct" else added_p99(result, direct),
+            "result": result,
+        })
+    return rows
+
+
+def report(out, command, limit_ms, relays, memory=""):
     bench_dir = os.path.dirname(os.path.abspath(__file__))
     raw = {}
     for path in glob.glob(os.path.join(out, "raw", "*.json")):
@@ -177,8 +199,10 @@ def report(out, command, limit_ms, relays):
                 cpu_rows[r["target"]] = (r["result"].get("server") or {}).get("cpu_seconds_per_session_minute", 0)
         summary["cpu_seconds_per_session_minute_at"] = {"sessions": n, "by_relay": cpu_rows}
 
+    mem_rows = memory_rows(out, targets, limit_ms) if memory else []
     document = {"machine": info, "command": command, "added_latency_limit_ms": limit_ms, "summary": summary,
-                "steps": [{k: v for k, v in r.items()} for r in rows]}
+                "steps": [{k: v for k, v in r.items()} for r in rows],
+                "memory": {"sessions_at_frame_ms": memory, "runs": mem_rows}}
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(document, f, indent=2)
         f.write("\n")
@@ -247,6 +271,25 @@ def report(out, command, limit_ms, relays):
     md.append("")
     md.append("For `direct` rows the CPU and memory columns are the emulator's. RSS per session is (resident memory at the "
               "end of the steady state - resident memory before the first session) / sessions.\n")
+    if mem_rows:
+        n, frames = memory.split("@")
+        md.append("## Resident memory at %s sessions\n" % n)
+        md.append("The same measurement once more at %s sessions of %s ms frames (a frame rate the harness keeps up with "
+                  "at that count), for the memory a session costs when many are open.\n" % (n, frames))
+        md.append("| target | sessions | up / dropped | frames lost | RTT p99 (ms) | added p99 (ms) | CPU (% of a core) | CPU s / session-min | RSS steady (MiB) | RSS / session (KiB) | verdict |")
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in mem_rows:
+            res = r["result"]
+            if res.get("missing"):
+                md.append("| %s | %d | | | | | | | | | %s |" % (r["target"], r["sessions"], r["verdict"]))
+                continue
+            server = res.get("server") or {}
+            md.append("| %s | %d | %d / %d | %d | %.2f | %s | %.1f | %.4f | %.1f | %.1f | %s |" % (
+                r["target"], r["sessions"], res["sessions_established"], res["sessions_dropped"], res["frames_lost"],
+                res["round_trip_ms"]["p99"], "" if r["added_p99_ms"] is None else "%.2f" % r["added_p99_ms"],
+                server.get("cpu_percent_of_one_core", 0), server.get("cpu_seconds_per_session_minute", 0),
+                server.get("rss_steady_bytes", 0) / 1048576.0, server.get("rss_per_session_ki_b", 0), r["verdict"]))
+        md.append("")
     if chart_made:
         md.append("![p99 added latency and CPU against sessions](chart.png)\n")
     md.append("Raw results of every step: `raw/*.json` (load generator output).\n")
@@ -312,7 +355,7 @@ def main(argv):
         direct = result if argv[1] == argv[2] else load(argv[2])
         print(line(result, direct))
     elif len(argv) >= 5 and argv[0] == "report":
-        report(argv[1], argv[2], float(argv[3]), argv[4])
+        report(argv[1], argv[2], float(argv[3]), argv[4], argv[5] if len(argv) > 5 else "")
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -3,12 +3,14 @@
 # the Gemini Live emulator (benchmark echo mode) as the model and a direct-to-emulator baseline.
 #
 #   bench/run.sh [--duration SECONDS] [--settle SECONDS] [--steps "100 250 500 1000 2000 4000"] [--relays "voicechat node python"]
-#                [--frame-ms 40] [--ramp 500] [--out DIR]
+#                [--frame-ms 40] [--ramp 500] [--memory 1000@100] [--out DIR]
 #
 # For each step N (sessions) it measures the emulator directly, then each relay that has carried
 # every step so far: a fresh emulator and a fresh relay per run, the relay pinned to core 0, the load
 # generator and the emulator to core 1. A relay carries N when all N sessions stay connected for the
 # whole step, no frame is lost and its p99 added latency (relay p99 - direct p99) is under 20 ms.
+# --memory N@MS then measures resident memory at N sessions of MS-millisecond frames, once per target
+# (a frame length the harness keeps up with at N; "" skips it).
 # Results: DIR (default bench/results): results.md, results.json, chart.png, raw/*.json, logs/.
 # Only loopback is used; every process started here is killed on exit.
 set -euo pipefail
@@ -21,6 +23,7 @@ steps="100 250 500 1000 2000 4000"
 relays="voicechat node python"
 frame_ms=40
 ramp=500
+memory="1000@100"
 out="$here/results"
 added_limit_ms=20
 
@@ -32,13 +35,14 @@ while [ $# -gt 0 ]; do
     --relays) relays=$2; shift 2 ;;
     --frame-ms) frame_ms=$2; shift 2 ;;
     --ramp) ramp=$2; shift 2 ;;
+    --memory) memory=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 
-command_line="bench/run.sh --duration $duration --settle $settle --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp"
+command_line="bench/run.sh --duration $duration --settle $settle --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp --memory \"$memory\""
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # ---------------------------------------------------------------- processes, cleaned up on any exit
@@ -102,15 +106,19 @@ loadgen_dll=$(build "$here/VoiceChat.LoadGen/VoiceChat.LoadGen.csproj")
 emulator_dll=$(build "$root/src/VoiceChat.Emulator/VoiceChat.Emulator.csproj")
 sample_dll=$(build "$root/samples/VoiceChat.Sample/VoiceChat.Sample.csproj")
 
-mkdir -p "$out/raw" "$out/logs"
-rm -f "$out"/raw/*.json "$out"/logs/*.log
+mkdir -p "$out/raw/memory" "$out/logs"
+rm -f "$out"/raw/*.json "$out"/raw/memory/*.json "$out"/logs/*.log
+
+# The harness (emulator and load generator) runs with the runtime settings of the sample's image, so
+# that its own warm-up and thread hops stay out of the relays' numbers.
+harness_env=(DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TC_CallCountingDelayMs=0)
 
 # ---------------------------------------------------------------- one measured run
 emulator_pid=
 emulator_port=
 start_emulator() {
   emulator_port=$(free_port)
-  taskset -c 1 dotnet "$emulator_dll" --host 127.0.0.1 --port "$emulator_port" --scenario echo \
+  env "${harness_env[@]}" taskset -c 1 dotnet "$emulator_dll" --host 127.0.0.1 --port "$emulator_port" --scenario echo \
     >"$out/logs/emulator-$1.log" 2>&1 &
   emulator_pid=$!
   pids+=("$emulator_pid")
@@ -147,21 +155,20 @@ start_relay() {
   wait_port "$relay_port" "$relay_pid" || { echo "$relay did not start" >&2; cat "$log" >&2; exit 1; }
 }
 
-# run_step TARGET N: TARGET is "direct" or a relay name. Prints the result file.
+# run_step TARGET N [FRAME_MS] [DIR] [TAG]: TARGET is "direct" or a relay name; the result is DIR/TARGET-N.json.
 run_step() {
-  local target=$1 n=$2 tag="$1-$2"
-  local result="$out/raw/$tag.json"
+  local target=$1 n=$2 frames=${3:-$frame_ms} dir=${4:-$out/raw} tag=${5:-$1-$2}
+  local result="$dir/$target-$n.json"
+  local load=(--sessions "$n" --ramp "$ramp" --settle "$settle" --duration "$duration" --frame-ms "$frames" --label "$tag" --json "$result")
   start_emulator "$tag"
   if [ "$target" = direct ]; then
-    taskset -c 1 dotnet "$loadgen_dll" --gemini --url "ws://127.0.0.1:$emulator_port" --pid "$emulator_pid" \
-      --sessions "$n" --ramp "$ramp" --settle "$settle" --duration "$duration" --frame-ms "$frame_ms" --label "$tag" \
-      --json "$result" >"$out/logs/$tag-loadgen.log" 2>"$out/logs/$tag-progress.log" || true
+    env "${harness_env[@]}" taskset -c 1 dotnet "$loadgen_dll" --gemini --url "ws://127.0.0.1:$emulator_port" --pid "$emulator_pid" \
+      "${load[@]}" >"$out/logs/$tag-loadgen.log" 2>"$out/logs/$tag-progress.log" || true
   else
     start_relay "$target" "$tag"
     sleep 1 # let the relay finish starting up (JIT, first allocations) before it is measured
-    taskset -c 1 dotnet "$loadgen_dll" --url "ws://127.0.0.1:$relay_port/voice" --pid "$relay_pid" \
-      --sessions "$n" --ramp "$ramp" --settle "$settle" --duration "$duration" --frame-ms "$frame_ms" --label "$tag" \
-      --json "$result" >"$out/logs/$tag-loadgen.log" 2>"$out/logs/$tag-progress.log" || true
+    env "${harness_env[@]}" taskset -c 1 dotnet "$loadgen_dll" --url "ws://127.0.0.1:$relay_port/voice" --pid "$relay_pid" \
+      "${load[@]}" >"$out/logs/$tag-loadgen.log" 2>"$out/logs/$tag-progress.log" || true
     stop_pid "$relay_pid"
   fi
   stop_pid "$emulator_pid"
@@ -200,6 +207,16 @@ for n in $steps; do
 done
 echo "steps done in $(( $(date +%s) - started ))s"
 
+# ---------------------------------------------------------------- resident memory at a larger count
+if [ -n "$memory" ]; then
+  mem_n=${memory%@*} mem_frame_ms=${memory#*@}
+  echo "== memory: $mem_n sessions of ${mem_frame_ms} ms frames ($(( $(date +%s) - started ))s)"
+  for target in direct $relays; do
+    run_step "$target" "$mem_n" "$mem_frame_ms" "$out/raw/memory" "memory-$target-$mem_n"
+    echo "   $target: $(/usr/bin/python3 "$here/report.py" line "$out/raw/memory/$target-$mem_n.json" "$out/raw/memory/direct-$mem_n.json")"
+  done
+fi
+
 # ---------------------------------------------------------------- report
-/usr/bin/python3 "$here/report.py" report "$out" "$command_line" "$added_limit_ms" "$relays"
+/usr/bin/python3 "$here/report.py" report "$out" "$command_line" "$added_limit_ms" "$relays" "$memory"
 echo "results: $out/results.md"
