@@ -128,6 +128,20 @@ def machine(bench_dir):
     }
 
 
+def pair_cpu(rows, relay, other):
+    """CPU seconds per session-minute of two relays at the largest step both carried."""
+    def cpu(target, n):
+        for r in rows:
+            if r["target"] == target and r["sessions"] == n and r["verdict"] == "carried":
+                return (r["result"].get("server") or {}).get("cpu_seconds_per_session_minute")
+        return None
+    both = [r["sessions"] for r in rows if r["target"] == relay and cpu(relay, r["sessions"]) and cpu(other, r["sessions"])]
+    if not both:
+        return None
+    n = max(both)
+    return {"sessions": n, relay: cpu(relay, n), other: cpu(other, n)}
+
+
 def memory_rows(out, targets, limit_ms):
     """The --memory run: one result per target in raw/memory/TARGET-N.json."""
     raw = {}
@@ -244,13 +258,16 @@ def report(out, command, limit_ms, relays, memory=""):
     if cpu_rows and cpu_rows.get("voicechat"):
         n = summary["cpu_seconds_per_session_minute_at"]["sessions"]
         vc_cpu = cpu_rows["voicechat"]
-        parts = []
-        for other in ("node", "python"):
-            if cpu_rows.get(other):
-                parts.append("%.2fx less than the %s peer (%.4f)" % (cpu_rows[other] / vc_cpu, other, cpu_rows[other]))
         md.append("- CPU per session at %d sessions, the largest step every relay carried: VoiceChat %.4f CPU seconds per "
-                  "session-minute, %s. At that rate one core would serve about %d sessions at 100 %% CPU." % (
-                      n, vc_cpu, ", ".join(parts), int(60 / vc_cpu) if vc_cpu else 0))
+                  "session-minute. At that rate one core would serve about %d sessions at 100 %% CPU." % (
+                      n, vc_cpu, int(60 / vc_cpu) if vc_cpu else 0))
+    for other in ("node", "python"):
+        pair = pair_cpu(rows, "voicechat", other)
+        if pair:
+            summary["cpu_voicechat_vs_%s" % other] = pair
+            md.append("- CPU per session against the %s peer at %d sessions, the largest step both carried: VoiceChat %.4f, "
+                      "%s %.4f CPU seconds per session-minute (%.2fx less)." % (
+                          other, pair["sessions"], pair["voicechat"], other, pair[other], pair[other] / pair["voicechat"]))
     md.append("")
     md.append("## Steps\n")
     md.append("| target | sessions | up / dropped | frames lost | RTT p50 (ms) | RTT p99 (ms) | added p99 (ms) | time to start p99 (ms) | CPU (% of a core) | CPU s / session-min | RSS / session (KiB) | generator CPU (%) | verdict |")
@@ -295,6 +312,9 @@ def report(out, command, limit_ms, relays, memory=""):
     md.append("Raw results of every step: `raw/*.json` (load generator output).\n")
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(md))
+    with open(os.path.join(out, "results.json"), "w") as f:  # again: the summary gained the pairwise CPU figures
+        json.dump(document, f, indent=2)
+        f.write("\n")
 
 
 def chart(out, rows, relays, limit_ms):
