@@ -213,6 +213,11 @@ def report(out, command, limit_ms, relays, memory=""):
                 cpu_rows[r["target"]] = (r["result"].get("server") or {}).get("cpu_seconds_per_session_minute", 0)
         summary["cpu_seconds_per_session_minute_at"] = {"sessions": n, "by_relay": cpu_rows}
 
+    for other in ("node", "python"):
+        pair = pair_cpu(rows, "voicechat", other)
+        if pair:
+            summary["cpu_voicechat_vs_%s" % other] = pair
+
     mem_rows = memory_rows(out, targets, limit_ms) if memory else []
     document = {"machine": info, "command": command, "added_latency_limit_ms": limit_ms, "summary": summary,
                 "steps": [{k: v for k, v in r.items()} for r in rows],
@@ -262,9 +267,8 @@ def report(out, command, limit_ms, relays, memory=""):
                   "session-minute. At that rate one core would serve about %d sessions at 100 %% CPU." % (
                       n, vc_cpu, int(60 / vc_cpu) if vc_cpu else 0))
     for other in ("node", "python"):
-        pair = pair_cpu(rows, "voicechat", other)
+        pair = summary.get("cpu_voicechat_vs_%s" % other)
         if pair:
-            summary["cpu_voicechat_vs_%s" % other] = pair
             md.append("- CPU per session against the %s peer at %d sessions, the largest step both carried: VoiceChat %.4f, "
                       "%s %.4f CPU seconds per session-minute (%.2fx less)." % (
                           other, pair["sessions"], pair["voicechat"], other, pair[other], pair[other] / pair["voicechat"]))
@@ -312,9 +316,6 @@ def report(out, command, limit_ms, relays, memory=""):
     md.append("Raw results of every step: `raw/*.json` (load generator output).\n")
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(md))
-    with open(os.path.join(out, "results.json"), "w") as f:  # again: the summary gained the pairwise CPU figures
-        json.dump(document, f, indent=2)
-        f.write("\n")
 
 
 def chart(out, rows, relays, limit_ms):

@@ -6,7 +6,7 @@ namespace VoiceChat.Tests.Buffers;
 public sealed class PooledBufferWriterTests
 {
     [Fact]
-    public void Holds_no_buffer_until_written_and_after_release()
+    public void Writes_again_after_the_buffer_is_released()
     {
         using var writer = new PooledBufferWriter(64);
 

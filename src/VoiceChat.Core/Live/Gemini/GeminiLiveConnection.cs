@@ -1,10 +1,10 @@
 using System.Buffers;
-using VoiceChat.Buffers;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using VoiceChat.Buffers;
 
 namespace VoiceChat.Live.Gemini;
 
