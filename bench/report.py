@@ -2,6 +2,8 @@
 
     report.py verdict RESULT.json DIRECT.json LIMIT_MS   -> "carried" or why not
     report.py line RESULT.json DIRECT.json               -> a one-line summary of a step
+    report.py floor-verdict FLOOR.json LIMIT_MS          -> "carried" or why not (the C floor relay)
+    report.py floor-line FLOOR.json                      -> a one-line summary of a floor step
     report.py report OUT_DIR COMMAND LIMIT_MS "RELAYS" [N@MS] -> OUT_DIR/results.md, results.json, chart.png
 """
 
@@ -70,6 +72,39 @@ def line(result, direct):
         rtt["p50"], rtt["p99"], "" if result is direct or added is None else ", added p99 %.2f ms" % added,
         server.get("cpu_percent_of_one_core", 0), server.get("rss_per_session_ki_b", 0),
         result.get("load_gen_cpu_percent_of_one_core", 0))
+
+
+def floor_verdict(result, limit_ms):
+    """The floor relay has its own C client and echo, whose share of the round trip is negligible:
+    its whole p99 round trip counts as added latency."""
+    if result.get("missing"):
+        return "no result (the floor client did not finish)"
+    reasons = []
+    if result["frames_lost"]:
+        reasons.append("%d frames lost" % result["frames_lost"])
+    if result["real_time_factor"] < REAL_TIME_MIN:
+        reasons.append("streamed at %.1f %% of real time" % (100 * result["real_time_factor"]))
+    if p99(result) is not None and p99(result) >= limit_ms:
+        reasons.append("p99 round trip %.1f ms" % p99(result))
+    return "carried" if not reasons else "not carried: " + "; ".join(reasons)
+
+
+def floor_line(result):
+    if result.get("missing"):
+        return "no result"
+    server = result.get("server") or {}
+    return "%d sessions, %d lost, rtt p50 %.2f p99 %.2f ms, cpu %.0f%% of a core, %.4f CPU s/session-min" % (
+        result["sessions_requested"], result["frames_lost"], result["round_trip_ms"]["p50"], result["round_trip_ms"]["p99"],
+        server.get("cpu_percent_of_one_core", 0), server.get("cpu_seconds_per_session_minute", 0))
+
+
+def floor_rows(out, limit_ms):
+    rows = []
+    for path in glob.glob(os.path.join(out, "raw", "floor", "floor-*.json")):
+        result = load(path)
+        n = int(os.path.basename(path)[len("floor-"):-5])
+        rows.append({"sessions": n, "verdict": floor_verdict(result, limit_ms), "result": result})
+    return sorted(rows, key=lambda r: r["sessions"])
 
 
 def run(command):
@@ -218,15 +253,30 @@ def report(out, command, limit_ms, relays, memory=""):
         if pair:
             summary["cpu_voicechat_vs_%s" % other] = pair
 
+    # Each relay's CPU per session as a multiple of the kernel floor's at the same step.
+    floors = floor_rows(out, limit_ms)
+    floor_cpu = {r["sessions"]: (r["result"].get("server") or {}).get("cpu_seconds_per_session_minute")
+                 for r in floors if r["verdict"] == "carried"}
+    times_floor = {}
+    for r in rows:
+        cpu = (r["result"].get("server") or {}).get("cpu_seconds_per_session_minute")
+        if r["target"] != "direct" and r["verdict"] == "carried" and cpu and floor_cpu.get(r["sessions"]):
+            times_floor.setdefault(r["target"], {})[str(r["sessions"])] = round(cpu / floor_cpu[r["sessions"]], 2)
+    if floors:
+        carried = [r["sessions"] for r in floors if r["verdict"] == "carried"]
+        summary["floor_max_sessions_carried"] = max(carried) if carried else 0
+        summary["cpu_times_floor"] = times_floor
+
     mem_rows = memory_rows(out, targets, limit_ms) if memory else []
     document = {"machine": info, "command": command, "added_latency_limit_ms": limit_ms, "summary": summary,
                 "steps": [{k: v for k, v in r.items()} for r in rows],
+                "floor": floors,
                 "memory": {"sessions_at_frame_ms": memory, "runs": mem_rows}}
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(document, f, indent=2)
         f.write("\n")
 
-    chart_made = chart(out, rows, [t for t in targets if t != "direct"], limit_ms)
+    chart_made = chart(out, rows, [t for t in targets if t != "direct"], limit_ms, floors)
 
     md = []
     md.append("# VoiceChat relay benchmark results\n")
@@ -272,6 +322,18 @@ def report(out, command, limit_ms, relays, memory=""):
             md.append("- CPU per session against the %s peer at %d sessions, the largest step both carried: VoiceChat %.4f, "
                       "%s %.4f CPU seconds per session-minute (%.2fx less)." % (
                           other, pair["sessions"], pair["voicechat"], other, pair[other], pair[other] / pair["voicechat"]))
+    if floors:
+        md.append("- The kernel floor (a C relay with one `recv` and one `send` per message and nothing else) carried at most "
+                  "%d sessions on one core." % summary["floor_max_sessions_carried"])
+        for other in ("node", "python"):
+            pair = summary.get("cpu_voicechat_vs_%s" % other)
+            floor_at = floor_cpu.get(pair["sessions"]) if pair else None
+            if floor_at:
+                md.append("- At %d sessions the floor used %.4f CPU seconds per session-minute: the %s peer %.2fx the floor, "
+                          "VoiceChat %.2fx. Using %dx less CPU than the %s peer would take %.4f, %.2fx the floor." % (
+                              pair["sessions"], floor_at, other, pair[other] / floor_at, pair["voicechat"] / floor_at,
+                              3 if other == "node" else 10, other, pair[other] / (3 if other == "node" else 10),
+                              pair[other] / (3 if other == "node" else 10) / floor_at))
     md.append("")
     md.append("## Steps\n")
     md.append("| target | sessions | up / dropped | frames lost | RTT p50 (ms) | RTT p99 (ms) | added p99 (ms) | time to start p99 (ms) | CPU (% of a core) | CPU s / session-min | RSS / session (KiB) | generator CPU (%) | verdict |")
@@ -311,14 +373,37 @@ def report(out, command, limit_ms, relays, memory=""):
                 server.get("cpu_percent_of_one_core", 0), server.get("cpu_seconds_per_session_minute", 0),
                 server.get("rss_steady_bytes", 0) / 1048576.0, server.get("rss_per_session_ki_b", 0), r["verdict"]))
         md.append("")
+    if floors:
+        md.append("## Kernel floor\n")
+        md.append("`bench/floor/tcp_floor.c`: a C relay pinned to core 0 that forwards bytes between each client connection "
+                  "and its own upstream connection with one `recv` and one `send` per message (epoll, one thread, no "
+                  "WebSocket framing, JSON or base64), driven by a C client that paces the same frames in real time and a "
+                  "C echo on core 1. It is what loopback TCP alone costs per relayed frame on this machine: a lower bound "
+                  "for the CPU per session of any relay that makes one system call per message. Its round trip is its whole "
+                  "added latency (the C harness adds next to nothing); it carries N under the same limit of %g ms.\n" % limit_ms)
+        md.append("| sessions | frames lost | RTT p50 (ms) | RTT p99 (ms) | CPU (% of a core) | CPU s / session-min | VoiceChat / floor | node / floor | python / floor | verdict |")
+        md.append("|---|---|---|---|---|---|---|---|---|---|")
+        for r in floors:
+            res = r["result"]
+            if res.get("missing"):
+                md.append("| %d | | | | | | | | | %s |" % (r["sessions"], r["verdict"]))
+                continue
+            server = res.get("server") or {}
+            multiples = ["%.2fx" % times_floor[t][str(r["sessions"])] if str(r["sessions"]) in times_floor.get(t, {}) else ""
+                         for t in ("voicechat", "node", "python")]
+            md.append("| %d | %d | %.2f | %.2f | %.1f | %.4f | %s | %s | %s | %s |" % (
+                r["sessions"], res["frames_lost"], res["round_trip_ms"]["p50"], res["round_trip_ms"]["p99"],
+                server.get("cpu_percent_of_one_core", 0), server.get("cpu_seconds_per_session_minute", 0),
+                multiples[0], multiples[1], multiples[2], r["verdict"]))
+        md.append("")
     if chart_made:
         md.append("![p99 added latency and CPU against sessions](chart.png)\n")
-    md.append("Raw results of every step: `raw/*.json` (load generator output).\n")
+    md.append("Raw results of every step: `raw/*.json` (load generator output), `raw/memory/*.json`, `raw/floor/*.json` (floor client output).\n")
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(md))
 
 
-def chart(out, rows, relays, limit_ms):
+def chart(out, rows, relays, limit_ms, floors):
     if not relays:
         return False
     data_files = []
@@ -350,6 +435,14 @@ def chart(out, rows, relays, limit_ms):
     script.append("plot " + ", ".join(plots))
     script += ["unset logscale y", "set ylabel 'CPU (% of one core)'", "set title 'relay CPU during the steady state'", "set yrange [0:110]"]
     plots = ["'%s' using 1:3 with linespoints lw 2 pt 7 title '%s'" % (path, relay) for relay, path in data_files]
+    floor_points = [r for r in floors if not r["result"].get("missing")]
+    if floor_points:
+        path = os.path.join(out, "chart-floor.dat")
+        with open(path, "w") as f:
+            for r in floor_points:
+                f.write("%d nan %s\n" % (r["sessions"], (r["result"].get("server") or {}).get("cpu_percent_of_one_core", "nan")))
+        data_files.append(("floor", path))
+        plots.append("'%s' using 1:3 with linespoints lw 2 dt 3 pt 6 lc rgb 'black' title 'kernel floor (C relay)'" % path)
     plots.append("100 with lines dt 2 lc rgb 'gray' title 'one core'")
     script.append("plot " + ", ".join(plots))
     script.append("unset multiplot")
@@ -375,6 +468,10 @@ def main(argv):
         result = load(argv[1])
         direct = result if argv[1] == argv[2] else load(argv[2])
         print(line(result, direct))
+    elif len(argv) >= 3 and argv[0] == "floor-verdict":
+        print(floor_verdict(load(argv[1]), float(argv[2])))
+    elif len(argv) >= 2 and argv[0] == "floor-line":
+        print(floor_line(load(argv[1])))
     elif len(argv) >= 5 and argv[0] == "report":
         report(argv[1], argv[2], float(argv[3]), argv[4], argv[5] if len(argv) > 5 else "")
     else:

@@ -3,7 +3,7 @@
 # the Gemini Live emulator (benchmark echo mode) as the model and a direct-to-emulator baseline.
 #
 #   bench/run.sh [--duration SECONDS] [--settle SECONDS] [--steps "100 250 500 1000 2000 4000"] [--relays "voicechat node python"]
-#                [--frame-ms 40] [--ramp 500] [--memory 1000@100] [--out DIR]
+#                [--frame-ms 40] [--ramp 500] [--memory 1000@100] [--floor yes|no] [--out DIR]
 #
 # For each step N (sessions) it measures the emulator directly, then each relay that has carried
 # every step so far: a fresh emulator and a fresh relay per run, the relay pinned to core 0, the load
@@ -11,6 +11,11 @@
 # whole step, no frame is lost and its p99 added latency (relay p99 - direct p99) is under 20 ms.
 # --memory N@MS then measures resident memory at N sessions of MS-millisecond frames, once per target
 # (a frame length the harness keeps up with at N; "" skips it).
+# --floor (on by default) also measures the kernel floor at every step: bench/floor/tcp_floor.c, a C relay
+# with one recv and one send per message and nothing else, driven by its own C client and echo (which
+# carry far more sessions than the .NET harness), pinned the same way. It is what loopback TCP alone
+# costs per relayed frame on this machine: a lower bound for any relay that makes one system call per
+# message and direction.
 # Results: DIR (default bench/results): results.md, results.json, chart.png, raw/*.json, logs/.
 # Only loopback is used; every process started here is killed on exit.
 set -euo pipefail
@@ -24,6 +29,7 @@ relays="voicechat node python"
 frame_ms=40
 ramp=500
 memory="1000@100"
+floor=yes
 out="$here/results"
 added_limit_ms=20
 
@@ -36,13 +42,14 @@ while [ $# -gt 0 ]; do
     --frame-ms) frame_ms=$2; shift 2 ;;
     --ramp) ramp=$2; shift 2 ;;
     --memory) memory=$2; shift 2 ;;
+    --floor) floor=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 
-command_line="bench/run.sh --duration $duration --settle $settle --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp --memory \"$memory\""
+command_line="bench/run.sh --duration $duration --settle $settle --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp --memory \"$memory\" --floor $floor"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # ---------------------------------------------------------------- processes, cleaned up on any exit
@@ -95,6 +102,7 @@ need_apt=()
 /usr/bin/python3 -c 'import websockets' 2>/dev/null || need_apt+=(python3-websockets)
 command -v gnuplot >/dev/null || need_apt+=(gnuplot-nox)
 command -v taskset >/dev/null || need_apt+=(util-linux)
+[ "$floor" = no ] || command -v gcc >/dev/null || need_apt+=(gcc libc6-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -q >/dev/null && apt-get install -y -q "${need_apt[@]}" >/dev/null
 fi
@@ -105,9 +113,14 @@ build() { dotnet build "$1" -c Release -nologo -v:q >/dev/null && dotnet msbuild
 loadgen_dll=$(build "$here/VoiceChat.LoadGen/VoiceChat.LoadGen.csproj")
 emulator_dll=$(build "$root/src/VoiceChat.Emulator/VoiceChat.Emulator.csproj")
 sample_dll=$(build "$root/samples/VoiceChat.Sample/VoiceChat.Sample.csproj")
+floor_bin="$root/artifacts/bin/tcp_floor/tcp_floor"
+if [ "$floor" != no ]; then
+  mkdir -p "$(dirname "$floor_bin")"
+  gcc -O2 -Wall -o "$floor_bin" "$here/floor/tcp_floor.c"
+fi
 
-mkdir -p "$out/raw/memory" "$out/logs"
-rm -f "$out"/raw/*.json "$out"/raw/memory/*.json "$out"/logs/*.log
+mkdir -p "$out/raw/memory" "$out/raw/floor" "$out/logs"
+rm -f "$out"/raw/*.json "$out"/raw/memory/*.json "$out"/raw/floor/*.json "$out"/logs/*.log
 
 # The harness (emulator and load generator) runs with the runtime settings of the sample's image, so
 # that its own warm-up and thread hops stay out of the relays' numbers.
@@ -176,6 +189,25 @@ run_step() {
   [ -s "$result" ] || echo '{"passed": false, "missing": true}' >"$result"
 }
 
+# run_floor N: the C floor relay on core 0, its client and echo on core 1; the result is raw/floor/floor-N.json.
+run_floor() {
+  local n=$1 echo_port floor_port echo_pid floor_pid
+  echo_port=$(free_port)
+  taskset -c 1 "$floor_bin" echo --port "$echo_port" >"$out/logs/floor-echo-$n.log" 2>&1 &
+  echo_pid=$!; pids+=("$echo_pid")
+  floor_port=$(free_port)
+  taskset -c 0 "$floor_bin" relay --port "$floor_port" --upstream-port "$echo_port" >"$out/logs/floor-$n.log" 2>&1 &
+  floor_pid=$!; pids+=("$floor_pid")
+  wait_port "$echo_port" "$echo_pid" && wait_port "$floor_port" "$floor_pid" || { echo "floor relay did not start" >&2; exit 1; }
+  timeout $(( settle + duration + 60 )) taskset -c 1 "$floor_bin" client --port "$floor_port" --sessions "$n" --frame-ms "$frame_ms" \
+    --frame-bytes $(( 32 * frame_ms )) --settle "$settle" --duration "$duration" --pid "$floor_pid" --json "$out/raw/floor/floor-$n.json" >/dev/null 2>>"$out/logs/floor-$n.log" || true
+  stop_pid "$floor_pid"
+  stop_pid "$echo_pid"
+  sleep 1
+  local result="$out/raw/floor/floor-$n.json"
+  [ -s "$result" ] || echo '{"passed": false, "missing": true}' >"$result"
+}
+
 verdict() { # verdict RESULT DIRECT_RESULT → "carried" or a reason
   /usr/bin/python3 "$here/report.py" verdict "$1" "$2" "$added_limit_ms"
 }
@@ -206,6 +238,16 @@ for n in $steps; do
   done
 done
 echo "steps done in $(( $(date +%s) - started ))s"
+
+# ---------------------------------------------------------------- the kernel floor at every step
+if [ "$floor" != no ]; then
+  for n in $steps; do
+    run_floor "$n"
+    v=$(/usr/bin/python3 "$here/report.py" floor-verdict "$out/raw/floor/floor-$n.json" "$added_limit_ms")
+    echo "   floor $n: $(/usr/bin/python3 "$here/report.py" floor-line "$out/raw/floor/floor-$n.json") -> $v"
+    [ "$v" = carried ] || break
+  done
+fi
 
 # ---------------------------------------------------------------- resident memory at a larger count
 if [ -n "$memory" ]; then
