@@ -257,11 +257,12 @@ def report(out, command, limit_ms, relays, memory=""):
     floors = floor_rows(out, limit_ms)
     floor_cpu = {r["sessions"]: (r["result"].get("server") or {}).get("cpu_seconds_per_session_minute")
                  for r in floors if r["verdict"] == "carried"}
-    times_floor = {}
+    times_floor = {}  # relay -> step -> {"times_floor", "carried"}: also for steps a relay did not carry
     for r in rows:
         cpu = (r["result"].get("server") or {}).get("cpu_seconds_per_session_minute")
-        if r["target"] != "direct" and r["verdict"] == "carried" and cpu and floor_cpu.get(r["sessions"]):
-            times_floor.setdefault(r["target"], {})[str(r["sessions"])] = round(cpu / floor_cpu[r["sessions"]], 2)
+        if r["target"] != "direct" and cpu and floor_cpu.get(r["sessions"]):
+            times_floor.setdefault(r["target"], {})[str(r["sessions"])] = {
+                "times_floor": round(cpu / floor_cpu[r["sessions"]], 2), "carried": r["verdict"] == "carried"}
     if floors:
         carried = [r["sessions"] for r in floors if r["verdict"] == "carried"]
         summary["floor_max_sessions_carried"] = max(carried) if carried else 0
@@ -325,15 +326,18 @@ def report(out, command, limit_ms, relays, memory=""):
     if floors:
         md.append("- The kernel floor (a C relay with one `recv` and one `send` per message and nothing else) carried at most "
                   "%d sessions on one core." % summary["floor_max_sessions_carried"])
-        for other in ("node", "python"):
-            pair = summary.get("cpu_voicechat_vs_%s" % other)
-            floor_at = floor_cpu.get(pair["sessions"]) if pair else None
-            if floor_at:
-                md.append("- At %d sessions the floor used %.4f CPU seconds per session-minute: the %s peer %.2fx the floor, "
-                          "VoiceChat %.2fx. Using %dx less CPU than the %s peer would take %.4f, %.2fx the floor." % (
-                              pair["sessions"], floor_at, other, pair[other] / floor_at, pair["voicechat"] / floor_at,
-                              3 if other == "node" else 10, other, pair[other] / (3 if other == "node" else 10),
-                              pair[other] / (3 if other == "node" else 10) / floor_at))
+        for other, ratio in (("node", 3), ("python", 10)):
+            # The largest step both carried; else the first step both ran (the peer's CPU is then a lower bound).
+            both = [int(n) for n in times_floor.get(other, {}) if n in times_floor.get("voicechat", {})]
+            carried = [n for n in both if times_floor[other][str(n)]["carried"] and times_floor["voicechat"][str(n)]["carried"]]
+            if not both:
+                continue
+            n = max(carried) if carried else min(both)
+            peer = times_floor[other][str(n)]
+            md.append("- At %d sessions the %s peer used %.2fx the floor's CPU per session%s and VoiceChat %.2fx. Using %dx less "
+                      "CPU than the %s peer would mean %.2fx the floor." % (
+                          n, other, peer["times_floor"], "" if peer["carried"] else " (without carrying the step)",
+                          times_floor["voicechat"][str(n)]["times_floor"], ratio, other, peer["times_floor"] / ratio))
     md.append("")
     md.append("## Steps\n")
     md.append("| target | sessions | up / dropped | frames lost | RTT p50 (ms) | RTT p99 (ms) | added p99 (ms) | time to start p99 (ms) | CPU (% of a core) | CPU s / session-min | RSS / session (KiB) | generator CPU (%) | verdict |")
@@ -389,8 +393,10 @@ def report(out, command, limit_ms, relays, memory=""):
                 md.append("| %d | | | | | | | | | %s |" % (r["sessions"], r["verdict"]))
                 continue
             server = res.get("server") or {}
-            multiples = ["%.2fx" % times_floor[t][str(r["sessions"])] if str(r["sessions"]) in times_floor.get(t, {}) else ""
-                         for t in ("voicechat", "node", "python")]
+            multiples = []
+            for t in ("voicechat", "node", "python"):
+                cell = times_floor.get(t, {}).get(str(r["sessions"]))
+                multiples.append("" if cell is None else "%.2fx%s" % (cell["times_floor"], "" if cell["carried"] else " (not carried)"))
             md.append("| %d | %d | %.2f | %.2f | %.1f | %.4f | %s | %s | %s | %s |" % (
                 r["sessions"], res["frames_lost"], res["round_trip_ms"]["p50"], res["round_trip_ms"]["p99"],
                 server.get("cpu_percent_of_one_core", 0), server.get("cpu_seconds_per_session_minute", 0),

@@ -11,7 +11,8 @@
 # whole step, no frame is lost and its p99 added latency (relay p99 - direct p99) is under 20 ms.
 # --memory N@MS then measures resident memory at N sessions of MS-millisecond frames, once per target
 # (a frame length the harness keeps up with at N; "" skips it).
-# --floor (on by default) also measures the kernel floor at every step: bench/floor/tcp_floor.c, a C relay
+# --floor (on by default) also measures the kernel floor at every step (before the relays of that step, and
+# on through the steps the relays did not reach, until it stops carrying): bench/floor/tcp_floor.c, a C relay
 # with one recv and one send per message and nothing else, driven by its own C client and echo (which
 # carry far more sessions than the .NET harness), pinned the same way. It is what loopback TCP alone
 # costs per relayed frame on this machine: a lower bound for any relay that makes one system call per
@@ -44,7 +45,7 @@ while [ $# -gt 0 ]; do
     --memory) memory=$2; shift 2 ;;
     --floor) floor=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -208,6 +209,20 @@ run_floor() {
   [ -s "$result" ] || echo '{"passed": false, "missing": true}' >"$result"
 }
 
+# floor_step N: measures the floor at N once, unless it is off or has stopped carrying.
+floor_done=" "
+floor_failed=
+floor_step() {
+  local n=$1 v
+  [ "$floor" != no ] && [ -z "$floor_failed" ] || return 0
+  case "$floor_done" in *" $n "*) return 0 ;; esac
+  floor_done="$floor_done$n "
+  run_floor "$n"
+  v=$(/usr/bin/python3 "$here/report.py" floor-verdict "$out/raw/floor/floor-$n.json" "$added_limit_ms")
+  echo "   floor: $(/usr/bin/python3 "$here/report.py" floor-line "$out/raw/floor/floor-$n.json") -> $v"
+  [ "$v" = carried ] || floor_failed=$n
+}
+
 verdict() { # verdict RESULT DIRECT_RESULT → "carried" or a reason
   /usr/bin/python3 "$here/report.py" verdict "$1" "$2" "$added_limit_ms"
 }
@@ -222,6 +237,8 @@ for n in $steps; do
   [ "$alive" = 1 ] || break
 
   echo "== $n sessions ($(( $(date +%s) - started ))s)"
+  # The floor first, so that it and the relays at this step see the machine in the same state.
+  floor_step "$n"
   run_step direct "$n"
   direct="$out/raw/direct-$n.json"
   echo "   direct: $(/usr/bin/python3 "$here/report.py" line "$direct" "$direct")"
@@ -239,15 +256,8 @@ for n in $steps; do
 done
 echo "steps done in $(( $(date +%s) - started ))s"
 
-# ---------------------------------------------------------------- the kernel floor at every step
-if [ "$floor" != no ]; then
-  for n in $steps; do
-    run_floor "$n"
-    v=$(/usr/bin/python3 "$here/report.py" floor-verdict "$out/raw/floor/floor-$n.json" "$added_limit_ms")
-    echo "   floor $n: $(/usr/bin/python3 "$here/report.py" floor-line "$out/raw/floor/floor-$n.json") -> $v"
-    [ "$v" = carried ] || break
-  done
-fi
+# ---------------------------------------------------------------- the floor's steps beyond the relays'
+for n in $steps; do floor_step "$n"; done
 
 # ---------------------------------------------------------------- resident memory at a larger count
 if [ -n "$memory" ]; then
