@@ -2,8 +2,9 @@
 # Load smoke: the Gemini Live emulator (benchmark echo mode) and the sample server on free loopback
 # ports, then the load generator's --smoke preset (20 real-time sessions for 5 s through the relay).
 # Checks: all sessions connected, no frame lost, all ended cleanly (end_session -> session_ended +
-# close 1000). Writes "PASSED FAILED" to $VOICECHAT_RESULTS/60-bench-smoke.counts. Timing is
-# reported, never asserted.
+# close 1000). Then the kernel floor relay (bench/floor/tcp_floor.c, built with gcc) with its own client
+# and echo, 20 sessions for 3 s: every frame relayed. Writes "PASSED FAILED" to
+# $VOICECHAT_RESULTS/60-bench-smoke.counts. Timing is reported, never asserted.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -21,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-checks=("all sessions connected" "no frame lost" "all ended cleanly")
+checks=("all sessions connected" "no frame lost" "all ended cleanly" "floor relay relayed every frame")
 fail_all() {
   echo "$name: $1" >&2
   echo "0 ${#checks[@]}" > "$results/$name.counts"
@@ -74,9 +75,32 @@ timeout 120 dotnet "$loadgen_dll" --smoke --quiet --url "ws://127.0.0.1:$relay_p
 loadgen_status=$?
 cat "$work/loadgen.log"
 
+# The floor relay: one recv and one send per message, driven by its own paced client.
+command -v gcc >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q gcc libc6-dev >/dev/null; }
+floor_bin="$work/tcp_floor"
+if gcc -O2 -Wall -Werror -o "$floor_bin" "$root/bench/floor/tcp_floor.c" 2>"$work/floor-build.log"; then
+  echo_port=$(free_port)
+  "$floor_bin" echo --port "$echo_port" >"$work/floor-echo.log" 2>&1 &
+  pids+=("$!")
+  floor_port=$(free_port)
+  "$floor_bin" relay --port "$floor_port" --upstream-port "$echo_port" >"$work/floor.log" 2>&1 &
+  floor_pid=$!
+  pids+=("$floor_pid")
+  if wait_port "$echo_port" "${pids[-2]}" && wait_port "$floor_port" "$floor_pid"; then
+    timeout 60 "$floor_bin" client --port "$floor_port" --sessions 20 --frame-ms 40 --frame-bytes 1280 --settle 1 --duration 3 \
+      --pid "$floor_pid" --json "$results/$name-floor.json" >"$work/floor-client.log" 2>&1
+    cat "$work/floor-client.log"
+    if grep -q '"passed": true' "$results/$name-floor.json" 2>/dev/null && ! grep -q '"frames_received": 0,' "$results/$name-floor.json"; then
+      echo "smoke: floor relay relayed every frame: yes" >"$work/floor-check.log"
+    fi
+  fi
+else
+  cat "$work/floor-build.log" >&2
+fi
+
 passed=0; failed=0
 for check in "${checks[@]}"; do
-  if grep -qx "smoke: $check: yes" "$work/loadgen.log"; then
+  if grep -qxs "smoke: $check: yes" "$work/loadgen.log" "$work/floor-check.log"; then
     echo "PASS $check"; passed=$((passed + 1))
   else
     echo "FAIL $check"; failed=$((failed + 1))
