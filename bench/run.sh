@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # The VoiceChat relay benchmark: the sample server against the Node and Python baseline relays, with
-# the Gemini Live emulator (benchmark echo mode) as the model and a direct-to-emulator baseline.
+# a Gemini Live echo as the model (native/gemini_echo.c, or the emulator's echo mode) and a direct-to-model baseline.
 #
-#   bench/run.sh [--duration SECONDS] [--settle SECONDS] [--steps "100 250 500 1000 2000 4000"] [--relays "voicechat node python"]
-#                [--frame-ms 40] [--ramp 500] [--memory 1000@100] [--floor yes|no] [--out DIR]
+#   bench/run.sh [--duration SECONDS] [--settle SECONDS] [--steps "100 250 500 750 1000 1500 2000 4000"]
+#                [--relays "voicechat node python"] [--frame-ms 40] [--ramp 500] [--memory 1000@100]
+#                [--model echo|emulator] [--floor yes|no] [--out DIR]
 #
-# For each step N (sessions) it measures the emulator directly, then each relay that has carried
-# every step so far: a fresh emulator and a fresh relay per run, the relay pinned to core 0, the load
-# generator and the emulator to core 1. A relay carries N when all N sessions stay connected for the
+# For each step N (sessions) it measures the model side directly, then each relay that has carried
+# every step so far: a fresh model side and a fresh relay per run, the relay pinned to core 0, the load
+# generator and the model side to core 1. A relay carries N when all N sessions stay connected for the
 # whole step, no frame is lost and its p99 added latency (relay p99 - direct p99) is under 20 ms.
+# --model echo (the default) puts native/gemini_echo.c on the model side: the Live API's setup and
+# audio echo in C, cheap enough that the harness keeps real time well past what any relay carries on
+# one core. --model emulator uses the Gemini Live emulator's echo mode (voicechat-emulator --scenario
+# echo) instead: the same messages, but it and the load generator fill their core at 500-1000 sessions.
 # --memory N@MS then measures resident memory at N sessions of MS-millisecond frames, once per target
 # (a frame length the harness keeps up with at N; "" skips it).
 # --floor (on by default) also measures the kernel floor at every step (before the relays of that step, and
-# on through the steps the relays did not reach, until it stops carrying): bench/floor/tcp_floor.c, a C relay
+# on through the steps the relays did not reach, until it stops carrying): bench/native/tcp_floor.c, a C relay
 # with one recv and one send per message and nothing else, driven by its own C client and echo (which
 # carry far more sessions than the .NET harness), pinned the same way. It is what loopback TCP alone
 # costs per relayed frame on this machine: a lower bound for any relay that makes one system call per
@@ -25,11 +30,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 duration=30
 settle=5
-steps="100 250 500 1000 2000 4000"
+steps="100 250 500 750 1000 1500 2000 4000"
 relays="voicechat node python"
 frame_ms=40
 ramp=500
 memory="1000@100"
+model=echo
 floor=yes
 out="$here/results"
 added_limit_ms=20
@@ -44,13 +50,15 @@ while [ $# -gt 0 ]; do
     --ramp) ramp=$2; shift 2 ;;
     --memory) memory=$2; shift 2 ;;
     --floor) floor=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+case "$model" in echo|emulator) ;; *) echo "--model is echo or emulator, not $model" >&2; exit 2 ;; esac
 
-command_line="bench/run.sh --duration $duration --settle $settle --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp --memory \"$memory\" --floor $floor"
+command_line="bench/run.sh --duration $duration --settle $settle --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp --memory \"$memory\" --model $model --floor $floor"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # ---------------------------------------------------------------- processes, cleaned up on any exit
@@ -103,7 +111,7 @@ need_apt=()
 /usr/bin/python3 -c 'import websockets' 2>/dev/null || need_apt+=(python3-websockets)
 command -v gnuplot >/dev/null || need_apt+=(gnuplot-nox)
 command -v taskset >/dev/null || need_apt+=(util-linux)
-[ "$floor" = no ] || command -v gcc >/dev/null || need_apt+=(gcc libc6-dev)
+command -v gcc >/dev/null || need_apt+=(gcc libc6-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -q >/dev/null && apt-get install -y -q "${need_apt[@]}" >/dev/null
 fi
@@ -114,11 +122,12 @@ build() { dotnet build "$1" -c Release -nologo -v:q >/dev/null && dotnet msbuild
 loadgen_dll=$(build "$here/VoiceChat.LoadGen/VoiceChat.LoadGen.csproj")
 emulator_dll=$(build "$root/src/VoiceChat.Emulator/VoiceChat.Emulator.csproj")
 sample_dll=$(build "$root/samples/VoiceChat.Sample/VoiceChat.Sample.csproj")
-floor_bin="$root/artifacts/bin/tcp_floor/tcp_floor"
-if [ "$floor" != no ]; then
-  mkdir -p "$(dirname "$floor_bin")"
-  gcc -O2 -Wall -o "$floor_bin" "$here/floor/tcp_floor.c"
-fi
+native_bin="$root/artifacts/bin/bench-native"
+mkdir -p "$native_bin"
+floor_bin="$native_bin/tcp_floor"
+echo_bin="$native_bin/gemini_echo"
+gcc -O2 -Wall -o "$floor_bin" "$here/native/tcp_floor.c"
+gcc -O2 -Wall -o "$echo_bin" "$here/native/gemini_echo.c"
 
 mkdir -p "$out/raw/memory" "$out/raw/floor" "$out/logs"
 rm -f "$out"/raw/*.json "$out"/raw/memory/*.json "$out"/raw/floor/*.json "$out"/logs/*.log
@@ -128,15 +137,20 @@ rm -f "$out"/raw/*.json "$out"/raw/memory/*.json "$out"/raw/floor/*.json "$out"/
 harness_env=(DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TC_CallCountingDelayMs=0)
 
 # ---------------------------------------------------------------- one measured run
+# The model side: the C echo or the emulator's echo mode (--model), on core 1.
 emulator_pid=
 emulator_port=
 start_emulator() {
   emulator_port=$(free_port)
-  env "${harness_env[@]}" taskset -c 1 dotnet "$emulator_dll" --host 127.0.0.1 --port "$emulator_port" --scenario echo \
-    >"$out/logs/emulator-$1.log" 2>&1 &
+  if [ "$model" = echo ]; then
+    taskset -c 1 "$echo_bin" --port "$emulator_port" >"$out/logs/model-$1.log" 2>&1 &
+  else
+    env "${harness_env[@]}" taskset -c 1 dotnet "$emulator_dll" --host 127.0.0.1 --port "$emulator_port" --scenario echo \
+      >"$out/logs/model-$1.log" 2>&1 &
+  fi
   emulator_pid=$!
   pids+=("$emulator_pid")
-  wait_port "$emulator_port" "$emulator_pid" || { echo "emulator did not start" >&2; cat "$out/logs/emulator-$1.log" >&2; exit 1; }
+  wait_port "$emulator_port" "$emulator_pid" || { echo "the model side did not start" >&2; cat "$out/logs/model-$1.log" >&2; exit 1; }
 }
 
 relay_pid=
@@ -270,5 +284,5 @@ if [ -n "$memory" ]; then
 fi
 
 # ---------------------------------------------------------------- report
-/usr/bin/python3 "$here/report.py" report "$out" "$command_line" "$added_limit_ms" "$relays" "$memory"
+/usr/bin/python3 "$here/report.py" report "$out" "$command_line" "$added_limit_ms" "$relays" "$memory" "$model"
 echo "results: $out/results.md"

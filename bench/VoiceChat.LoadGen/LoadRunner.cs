@@ -34,6 +34,7 @@ internal sealed class LoadRunner
         var serverBaseline = ProcessSampler.Sample(_options.ServerPid);
         _loadAverage = File.Exists("/proc/loadavg") ? (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Trim() : null;
         using var progressStop = new CancellationTokenSource();
+        using var pacer = new FramePacer();
         var progress = _options.Quiet ? Task.CompletedTask : ReportProgressAsync(progressStop.Token);
 
         try
@@ -50,7 +51,7 @@ internal sealed class LoadRunner
                 }
 
                 var session = _sessions[i];
-                starts[i] = Task.Run(() => session.StartAsync(cancellationToken), CancellationToken.None);
+                starts[i] = Task.Run(() => session.StartAsync(pacer, cancellationToken), CancellationToken.None);
             }
 
             await Task.WhenAll(starts);

@@ -18,18 +18,24 @@ internal enum SessionState
 
 /// <summary>
 /// One generated voice session: connect, handshake, stream stamped microphone frames in real time,
-/// read everything the server sends, end. Subclasses speak a protocol. The streaming loops allocate
-/// nothing per frame: the send buffer, receive buffer and timer are made once per session.
+/// read everything the server sends, end. Subclasses speak a protocol. Streaming allocates nothing
+/// per frame: the frame and receive buffers are made once per session, and the microphone is played
+/// by the run's <see cref="FramePacer"/>.
 /// </summary>
 internal abstract class LoadSession : IDisposable
 {
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _microphoneStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ClientWebSocket _socket = new();
-    private PeriodicTimer? _timer;
-    private Task _sending = Task.CompletedTask;
+    private readonly byte[] _frame;
+    private readonly long _period;
     private Task _receiving = Task.CompletedTask;
     private byte[] _receiveBuffer;
     private volatile bool _ending;
+    private volatile bool _microphoneOn;
+    private int _sendPending;
+    private long _begin;
+    private uint _sequence;
     private long _sent;
     private long _received;
     private uint _lastSequence;
@@ -41,6 +47,8 @@ internal abstract class LoadSession : IDisposable
         Options = options;
         Stats = stats;
         _receiveBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        _frame = new byte[options.FrameBytes];
+        _period = Stopwatch.Frequency * options.FrameMilliseconds / 1000;
         _socket.Options.KeepAliveInterval = TimeSpan.Zero;
         // No compression is negotiated (none is offered by default): raw PCM does not compress.
     }
@@ -76,7 +84,7 @@ internal abstract class LoadSession : IDisposable
     protected bool EndConfirmed { get; set; }
 
     /// <summary>Connects and completes the handshake; streaming runs in the background afterwards. Never throws.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(FramePacer pacer, CancellationToken cancellationToken)
     {
         SetState(SessionState.Connecting);
         var begin = Stopwatch.GetTimestamp();
@@ -101,15 +109,82 @@ internal abstract class LoadSession : IDisposable
 
         Stats.TimeToStart.Record(BenchFrame.ElapsedMicroseconds(begin, Stopwatch.GetTimestamp()));
         SetState(SessionState.Streaming);
-        _timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Options.FrameMilliseconds));
-        _sending = SendLoopAsync(_timer);
+        _begin = Stopwatch.GetTimestamp();
+        _microphoneOn = true;
+        pacer.Add(this, _begin + _period);
     }
 
     /// <summary>Stops the microphone; completes when the last frame has been handed to the socket.</summary>
     public Task StopSendingAsync()
     {
-        _timer?.Dispose();
-        return _sending;
+        if (!_microphoneOn)
+        {
+            return Task.CompletedTask; // never streamed
+        }
+
+        _microphoneOn = false;
+        return _microphoneStopped.Task;
+    }
+
+    /// <summary>
+    /// Called by the pacer when a frame is due: sends every frame due by <paramref name="now"/>, each
+    /// stamped as it is sent. A microphone produces audio whether or not the sender was scheduled on
+    /// time, so frames that fell due meanwhile go at once (as a client's capture buffer would) and the
+    /// stream keeps real time on average; a burst is bounded, beyond it the stream falls behind.
+    /// Returns when the next frame is due, or -1 once the microphone is off.
+    /// </summary>
+    public long SendDueFrames(long now)
+    {
+        const int MaxBurst = 25;
+        if (!_microphoneOn || State != SessionState.Streaming)
+        {
+            if (Volatile.Read(ref _sendPending) == 0)
+            {
+                _microphoneStopped.TrySetResult();
+            }
+
+            return -1;
+        }
+
+        if (Volatile.Read(ref _sendPending) != 0)
+        {
+            return now + (_period / 4); // the socket has not taken the last frame yet
+        }
+
+        var due = (now - _begin) / _period;
+        try
+        {
+            for (var burst = 0; _sequence < due && burst < MaxBurst && !_ending; burst++)
+            {
+                _sequence++;
+                BenchFrame.FillAudio(_frame, _sequence);
+                BenchFrame.Stamp(_frame, _sequence, (uint)Index, Stopwatch.GetTimestamp());
+                var sending = SendFrameAsync(_frame, CancellationToken.None);
+                Interlocked.Increment(ref _sent);
+                if (!sending.IsCompleted)
+                {
+                    // The socket's buffer is full: the rest waits until it has taken this frame.
+                    Volatile.Write(ref _sendPending, 1);
+                    _ = CompleteSendAsync(sending);
+                    return now + (_period / 4);
+                }
+
+                sending.GetAwaiter().GetResult();
+            }
+        }
+        catch (Exception ex)
+        {
+            OnSendFailed(ex);
+            return SendDueFrames(now);
+        }
+
+        if (_sequence + MaxBurst < due)
+        {
+            // Hopelessly behind: restart the schedule from now rather than burst forever.
+            _begin = now - (_period * _sequence);
+        }
+
+        return _begin + ((_sequence + 1) * _period);
     }
 
     /// <summary>Ends the session the protocol's way and waits for the server's close.</summary>
@@ -148,7 +223,6 @@ internal abstract class LoadSession : IDisposable
 
     public void Dispose()
     {
-        _timer?.Dispose();
         _socket.Dispose();
         var buffer = Interlocked.Exchange(ref _receiveBuffer, []);
         if (buffer.Length > 0)
@@ -212,43 +286,30 @@ internal abstract class LoadSession : IDisposable
         }
     }
 
-    private async Task SendLoopAsync(PeriodicTimer timer)
+    private async Task CompleteSendAsync(ValueTask sending)
     {
-        // A microphone produces audio whether or not the sender was scheduled on time: frames that
-        // fell due while this loop was delayed are sent at once (as a client's capture buffer would),
-        // so the stream keeps real time on average. A burst is bounded; beyond it the stream falls behind.
-        const int MaxBurst = 25;
-        var frame = new byte[Options.FrameBytes];
-        var period = Stopwatch.Frequency * Options.FrameMilliseconds / 1000;
-        var begin = Stopwatch.GetTimestamp();
-        uint sequence = 0;
         try
         {
-            while (await timer.WaitForNextTickAsync())
-            {
-                var due = (Stopwatch.GetTimestamp() - begin + (period / 2)) / period;
-                for (var burst = 0; sequence < due && burst < MaxBurst && !_ending; burst++)
-                {
-                    sequence++;
-                    BenchFrame.FillAudio(frame, sequence);
-                    BenchFrame.Stamp(frame, sequence, (uint)Index, Stopwatch.GetTimestamp());
-                    await SendFrameAsync(frame, CancellationToken.None);
-                    Interlocked.Increment(ref _sent);
-                }
-
-                if (sequence + MaxBurst < due)
-                {
-                    // Hopelessly behind: restart the schedule from now rather than burst forever.
-                    begin = Stopwatch.GetTimestamp() - (period * sequence);
-                }
-            }
+            await sending;
         }
-        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex)
         {
-            if (!_ending)
-            {
-                Fail(SessionState.Dropped, Describe("send", ex));
-            }
+            OnSendFailed(ex);
+        }
+
+        // A full fence: either the pacer sees no send pending or this sees the microphone off.
+        Interlocked.Exchange(ref _sendPending, 0);
+        if (!_microphoneOn || State != SessionState.Streaming)
+        {
+            _microphoneStopped.TrySetResult();
+        }
+    }
+
+    private void OnSendFailed(Exception ex)
+    {
+        if (!_ending)
+        {
+            Fail(SessionState.Dropped, Describe("send", ex));
         }
     }
 
@@ -316,7 +377,6 @@ internal abstract class LoadSession : IDisposable
 
         Failure ??= reason;
         Stats.CountFailure(reason);
-        _timer?.Dispose();
     }
 
     private void SetState(SessionState state) => Volatile.Write(ref _state, (int)state);

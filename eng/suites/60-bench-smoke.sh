@@ -2,9 +2,11 @@
 # Load smoke: the Gemini Live emulator (benchmark echo mode) and the sample server on free loopback
 # ports, then the load generator's --smoke preset (20 real-time sessions for 5 s through the relay).
 # Checks: all sessions connected, no frame lost, all ended cleanly (end_session -> session_ended +
-# close 1000). Then the kernel floor relay (bench/floor/tcp_floor.c, built with gcc) with its own client
-# and echo, 20 sessions for 3 s: every frame relayed. Writes "PASSED FAILED" to
-# $VOICECHAT_RESULTS/60-bench-smoke.counts. Timing is reported, never asserted.
+# close 1000). The sample runs with its image's environment. Then the benchmark's native parts (built
+# with gcc): a second sample server with bench/native/gemini_echo.c as its model, the same preset for
+# 3 s (all connected, no frame lost, all ended cleanly), and the kernel floor relay
+# (bench/native/tcp_floor.c) with its own client and echo, 20 sessions for 3 s (every frame relayed).
+# Writes "PASSED FAILED" to $VOICECHAT_RESULTS/60-bench-smoke.counts. Timing is reported, never asserted.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -22,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-checks=("all sessions connected" "no frame lost" "all ended cleanly" "floor relay relayed every frame")
+checks=("all sessions connected" "no frame lost" "all ended cleanly" "relay with the C Gemini echo: every session streamed and ended cleanly" "floor relay relayed every frame")
 fail_all() {
   echo "$name: $1" >&2
   echo "0 ${#checks[@]}" > "$results/$name.counts"
@@ -62,23 +64,49 @@ dotnet "$emulator_dll" --host 127.0.0.1 --port "$emulator_port" --scenario echo 
 pids+=("$!")
 wait_port "$emulator_port" "$!" || { cat "$work/emulator.log" >&2; fail_all "the emulator did not start"; }
 
-relay_port=$(free_port)
-ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$emulator_port" VoiceChat__Gemini__ApiKey=bench \
-  dotnet "$sample_dll" --urls "http://127.0.0.1:$relay_port" >"$work/sample.log" 2>&1 &
-relay_pid=$!
-pids+=("$relay_pid")
-wait_port "$relay_port" "$relay_pid" || { cat "$work/sample.log" >&2; fail_all "the sample server did not start"; }
+start_sample() { # start_sample MODEL_PORT LOG: the sample server as its image runs it; sets relay_port, relay_pid
+  relay_port=$(free_port)
+  ASPNETCORE_ENVIRONMENT=Production DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 Logging__LogLevel__Default=Warning \
+  VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$1" VoiceChat__Gemini__ApiKey=bench \
+    dotnet "$sample_dll" --urls "http://127.0.0.1:$relay_port" >"$2" 2>&1 &
+  relay_pid=$!
+  pids+=("$relay_pid")
+  wait_port "$relay_port" "$relay_pid"
+}
+start_sample "$emulator_port" "$work/sample.log" || { cat "$work/sample.log" >&2; fail_all "the sample server did not start"; }
 
 timeout 120 dotnet "$loadgen_dll" --smoke --quiet --url "ws://127.0.0.1:$relay_port/voice" --pid "$relay_pid" \
   --label smoke --json "$results/$name.json" >"$work/loadgen.log" 2>&1
 loadgen_status=$?
 cat "$work/loadgen.log"
 
-# The floor relay: one recv and one send per message, driven by its own paced client.
+# The benchmark's native parts.
 command -v gcc >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q gcc libc6-dev >/dev/null; }
-floor_bin="$work/tcp_floor"
-if gcc -O2 -Wall -Werror -o "$floor_bin" "$root/bench/floor/tcp_floor.c" 2>"$work/floor-build.log"; then
+native_built=yes
+for tool in gemini_echo tcp_floor; do
+  gcc -O2 -Wall -Werror -o "$work/$tool" "$root/bench/native/$tool.c" 2>>"$work/native-build.log" || native_built=no
+done
+[ "$native_built" = yes ] || cat "$work/native-build.log" >&2
+
+# The relay with the C Gemini echo as its model: the model side of the benchmark.
+if [ "$native_built" = yes ]; then
+  echo_port=$(free_port)
+  "$work/gemini_echo" --port "$echo_port" >"$work/gemini-echo.log" 2>&1 &
+  echo_pid=$!
+  pids+=("$echo_pid")
+  if wait_port "$echo_port" "$echo_pid" && start_sample "$echo_port" "$work/sample-echo.log"; then
+    timeout 120 dotnet "$loadgen_dll" --smoke --duration 3 --quiet --url "ws://127.0.0.1:$relay_port/voice" --pid "$relay_pid" \
+      --label smoke-echo --json "$results/$name-echo.json" >"$work/loadgen-echo.log" 2>&1
+    cat "$work/loadgen-echo.log"
+    if [ "$(grep -cx "smoke: \(all sessions connected\|no frame lost\|all ended cleanly\): yes" "$work/loadgen-echo.log")" = 3 ]; then
+      echo "smoke: relay with the C Gemini echo: every session streamed and ended cleanly: yes" >"$work/echo-check.log"
+    fi
+  fi
+fi
+
+# The floor relay: one recv and one send per message, driven by its own paced client.
+if [ "$native_built" = yes ]; then
+  floor_bin="$work/tcp_floor"
   echo_port=$(free_port)
   "$floor_bin" echo --port "$echo_port" >"$work/floor-echo.log" 2>&1 &
   pids+=("$!")
@@ -94,13 +122,11 @@ if gcc -O2 -Wall -Werror -o "$floor_bin" "$root/bench/floor/tcp_floor.c" 2>"$wor
       echo "smoke: floor relay relayed every frame: yes" >"$work/floor-check.log"
     fi
   fi
-else
-  cat "$work/floor-build.log" >&2
 fi
 
 passed=0; failed=0
 for check in "${checks[@]}"; do
-  if grep -qxs "smoke: $check: yes" "$work/loadgen.log" "$work/floor-check.log"; then
+  if grep -qxsF "smoke: $check: yes" "$work/loadgen.log" "$work/echo-check.log" "$work/floor-check.log"; then
     echo "PASS $check"; passed=$((passed + 1))
   else
     echo "FAIL $check"; failed=$((failed + 1))
@@ -112,6 +138,7 @@ fi
 if [ "$failed" -ne 0 ]; then
   echo "--- sample server log" >&2; tail -n 50 "$work/sample.log" >&2
   echo "--- emulator log" >&2; tail -n 50 "$work/emulator.log" >&2
+  [ -f "$work/sample-echo.log" ] && { echo "--- sample server (C Gemini echo) log" >&2; tail -n 50 "$work/sample-echo.log" >&2; }
 fi
 echo "$passed $failed" > "$results/$name.counts"
 echo "$name: $passed passed, $failed failed"

@@ -54,7 +54,7 @@ internal sealed partial class VoiceChatRequestHandler
             KeepAliveTimeout = options.KeepAliveTimeout,
         }).ConfigureAwait(false);
 
-        var transport = new WebSocketClientTransport(socket);
+        using var transport = new WebSocketClientTransport(socket, context.RequestAborted);
         var session = new VoiceSession(transport, _liveFactory, options, _time, _sessionLogger, context.User, AuthenticatedUserId(context.User));
         await using (session.ConfigureAwait(false))
         {

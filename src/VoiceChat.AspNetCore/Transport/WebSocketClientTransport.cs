@@ -8,18 +8,25 @@ namespace VoiceChat.AspNetCore.Transport;
 /// <summary>
 /// The session's client transport over an accepted WebSocket. Reads start with a zero-byte read so
 /// an idle socket holds no buffer; a message is then read into one rented buffer grown up to the
-/// frame limit.
+/// frame limit. The connection's abort token aborts the socket through one registration for the
+/// session: a WebSocket given that token per call would register and unregister it on every frame.
 /// </summary>
-internal sealed class WebSocketClientTransport : IClientTransport
+internal sealed class WebSocketClientTransport : IClientTransport, IDisposable
 {
     // Covers 100 ms of 48 kHz audio and every control message in one rent.
     private const int InitialBufferSize = 16 * 1024;
 
     private readonly WebSocket _socket;
+    private readonly CancellationToken _aborted;
+    private readonly CancellationTokenRegistration _abortOnCancel;
 
-    public WebSocketClientTransport(WebSocket socket)
+    /// <param name="socket">The accepted WebSocket.</param>
+    /// <param name="aborted">Fires when the connection is gone (the request's abort token): aborts the socket.</param>
+    public WebSocketClientTransport(WebSocket socket, CancellationToken aborted)
     {
         _socket = socket;
+        _aborted = aborted;
+        _abortOnCancel = aborted.UnsafeRegister(static state => ((WebSocket)state!).Abort(), socket);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -28,7 +35,7 @@ internal sealed class WebSocketClientTransport : IClientTransport
         ValueWebSocketReceiveResult result;
         try
         {
-            result = await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            result = await _socket.ReceiveAsync(Memory<byte>.Empty, ForSocket(cancellationToken)).ConfigureAwait(false);
         }
         catch (WebSocketException)
         {
@@ -69,7 +76,7 @@ internal sealed class WebSocketClientTransport : IClientTransport
                     return new ClientFrame(ClientFrameKind.TooLarge);
                 }
 
-                result = await _socket.ReceiveAsync(buffer.AsMemory(length, room), cancellationToken).ConfigureAwait(false);
+                result = await _socket.ReceiveAsync(buffer.AsMemory(length, room), ForSocket(cancellationToken)).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
@@ -94,7 +101,7 @@ internal sealed class WebSocketClientTransport : IClientTransport
     }
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, bool binary, CancellationToken cancellationToken) =>
-        _socket.SendAsync(data, binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        _socket.SendAsync(data, binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, ForSocket(cancellationToken));
 
     public async ValueTask CloseAsync(int closeCode, string reason, CancellationToken cancellationToken)
     {
@@ -105,4 +112,18 @@ internal sealed class WebSocketClientTransport : IClientTransport
     }
 
     public void Abort() => _socket.Abort();
+
+    public void Dispose() => _abortOnCancel.Dispose();
+
+    // The abort token is already watched; any other token is the WebSocket's to watch.
+    private CancellationToken ForSocket(CancellationToken token)
+    {
+        if (token == _aborted)
+        {
+            token.ThrowIfCancellationRequested();
+            return CancellationToken.None;
+        }
+
+        return token;
+    }
 }

@@ -10,6 +10,15 @@ if (Environment.GetEnvironmentVariable("PORT") is { Length: > 0 } port)
     builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
 }
 
+// The image sets DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1, so socket completions stay on the
+// socket threads; Kestrel then keeps its own continuations there too, and a relayed audio frame is
+// handled start to end without a thread switch (docs/deployment.md). Nothing of VoiceChat's blocks that
+// thread and tools run on the thread pool; endpoints of your own that block a thread want this off.
+if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1")
+{
+    builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+}
+
 // Cloud Run stops an instance 10 s after SIGTERM: sessions get going_away well before that.
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
 

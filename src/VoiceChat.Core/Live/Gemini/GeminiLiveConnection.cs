@@ -374,8 +374,10 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
         {
             while (true)
             {
-                // Wait for data without holding a buffer: idle connections keep nothing rented.
-                var peek = await _socket.ReceiveAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
+                // Wait for data without holding a buffer: idle connections keep nothing rented. Reads
+                // take no token: disposing aborts the socket first, which ends them, and a token per
+                // read would be registered and unregistered on every message.
+                var peek = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
                 if (peek.MessageType == WebSocketMessageType.Close)
                 {
                     failure = await OnCloseReceivedAsync().ConfigureAwait(false);
@@ -407,7 +409,7 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
                             buffer = larger;
                         }
 
-                        result = await _socket.ReceiveAsync(buffer.AsMemory(length), token).ConfigureAwait(false);
+                        result = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None).ConfigureAwait(false);
                         if (result.MessageType == WebSocketMessageType.Close)
                         {
                             failure = await OnCloseReceivedAsync().ConfigureAwait(false);
