@@ -8,7 +8,7 @@
 # (bench/native/tcp_floor.c) with its own client and echo, 20 sessions for 3 s (every frame relayed).
 # Writes "PASSED FAILED" to $VOICECHAT_RESULTS/60-bench-smoke.counts. Timing is reported, never asserted.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 root=$PWD
 name=60-bench-smoke
 results="${VOICECHAT_RESULTS:-$(mktemp -d)}"
@@ -41,8 +41,8 @@ free_port() {
 }
 
 wait_port() {
-  local port=$1 pid=$2 i
-  for i in $(seq 1 300); do
+  local port=$1 pid=$2
+  for _ in $(seq 1 300); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.1
