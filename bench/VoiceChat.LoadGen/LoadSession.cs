@@ -119,7 +119,7 @@ internal abstract class LoadSession : IDisposable
     {
         if (!_microphoneOn)
         {
-            return Task.CompletedTask; // never streamed
+            return Task.CompletedTask; // never streamed, or already stopped
         }
 
         _microphoneOn = false;
@@ -138,12 +138,7 @@ internal abstract class LoadSession : IDisposable
         const int MaxBurst = 25;
         if (!_microphoneOn || State != SessionState.Streaming)
         {
-            if (Volatile.Read(ref _sendPending) == 0)
-            {
-                _microphoneStopped.TrySetResult();
-            }
-
-            return -1;
+            return StopPacing();
         }
 
         if (Volatile.Read(ref _sendPending) != 0)
@@ -175,7 +170,7 @@ internal abstract class LoadSession : IDisposable
         catch (Exception ex)
         {
             OnSendFailed(ex);
-            return SendDueFrames(now);
+            return StopPacing();
         }
 
         if (_sequence + MaxBurst < due)
@@ -284,6 +279,17 @@ internal abstract class LoadSession : IDisposable
                 Stats.RoundTrip.Record(BenchFrame.ElapsedMicroseconds(timestamp, now));
             }
         }
+    }
+
+    /// <summary>Leaves the pacer; the microphone has stopped once no send is pending.</summary>
+    private long StopPacing()
+    {
+        if (Volatile.Read(ref _sendPending) == 0)
+        {
+            _microphoneStopped.TrySetResult();
+        }
+
+        return -1;
     }
 
     private async Task CompleteSendAsync(ValueTask sending)
