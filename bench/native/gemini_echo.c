@@ -168,7 +168,7 @@ static int on_frames(connection *c) {
             for (int i = 0; i < 8; i++) length = length << 8 | f[2 + i];
             header = 10;
         }
-        if (!masked || length > IN_BYTES / 2) return -1; // clients must mask; no message is this large
+        if (!masked || length > IN_BYTES - 14) return -1; // clients must mask; a frame must fit the buffer
         if (c->in_length - at < header + 4 + length) break;
         unsigned char *mask = f + header, *payload = f + header + 4;
         for (uint64_t i = 0; i < length; i++) payload[i] ^= mask[i & 3];
