@@ -88,6 +88,23 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task A_client_that_vanishes_mid_stream_ends_its_session_and_its_model_connection()
+    {
+        await using var host = await VoiceChatTestHost.StartAsync();
+        await using var client = await host.ConnectAsync();
+        await client.StartAsync();
+        var upstream = await host.Emulator.WaitForConnectionAsync();
+        await client.SendAudioAsync(Pcm.Speech(0.2));
+        await Eventually.TrueAsync(() => upstream.AudioBytesReceived > 0);
+
+        client.Socket.Abort(); // No close frame: only the connection's abort says the client is gone.
+
+        (await Task.WhenAny(upstream.Closed, Task.Delay(TimeSpan.FromSeconds(30)))).Should().Be(upstream.Closed, "the session closes its model connection");
+        await using var next = await host.ConnectAsync();
+        await next.StartAsync();
+    }
+
+    [Fact]
     public async Task A_refused_setup_reaches_the_client_as_its_documented_error()
     {
         await using var host = await VoiceChatTestHost.StartAsync(configure: o => o.Gemini.Model = "gemini-does-not-exist");
