@@ -22,6 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 #define MAX_EVENTS 256
 #define IN_BYTES (64 * 1024)   // whole messages: a second of 16 kHz audio is 43 KB of base64
 #define OUT_BYTES (256 * 1024) // what the peer has not read yet
@@ -234,19 +236,6 @@ static int on_handshake(connection *c) {
 }
 
 // ---------------------------------------------------------------- the loop
-static int listen_on(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(fd, 4096) != 0) {
-        perror("listen");
-        exit(1);
-    }
-    return fd;
-}
-
 static void close_connection(int epoll, connection *c) {
     epoll_ctl(epoll, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
@@ -272,8 +261,7 @@ int main(int argc, char **argv) {
             if (c == NULL) {
                 int fd;
                 while ((fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
-                    int one = 1;
-                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    no_delay(fd);
                     connection *added = calloc(1, sizeof *added);
                     if (added == NULL) { close(fd); continue; }
                     added->fd = fd;

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 #define MAX_EVENTS 256
 #define BUFFER_BYTES 65536
 #define HISTOGRAM_BUCKETS 200000 // 10 us each: up to 2 s, beyond that counted in the last bucket
@@ -40,11 +42,6 @@ static int64_t now_micros(void) {
     return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-static void die(const char *what) {
-    perror(what);
-    exit(1);
-}
-
 static const char *option(int argc, char **argv, const char *name, const char *fallback) {
     for (int i = 2; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], name) == 0) return argv[i + 1];
@@ -54,27 +51,6 @@ static const char *option(int argc, char **argv, const char *name, const char *f
         exit(2);
     }
     return fallback;
-}
-
-static struct sockaddr_in loopback(int port) {
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return address;
-}
-
-static void no_delay(int fd) {
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-static int listen_on(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in address = loopback(port);
-    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) die("bind");
-    if (listen(fd, 4096) != 0) die("listen");
-    return fd;
 }
 
 static int connect_to(int port) {
