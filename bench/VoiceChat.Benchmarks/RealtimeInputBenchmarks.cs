@@ -1,8 +1,8 @@
-using System.Net.WebSockets;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
 using VoiceChat.Live.Gemini;
+using VoiceChat.Live.WebSockets;
 
 namespace VoiceChat.Benchmarks;
 
@@ -16,6 +16,7 @@ namespace VoiceChat.Benchmarks;
 public class RealtimeInputBenchmarks
 {
     private LoopbackSink? _sink;
+    private HttpMessageInvoker? _http;
     private GeminiLiveConnection? _connection;
     private ReadOnlyMemory<byte> _frame;
 
@@ -28,8 +29,8 @@ public class RealtimeInputBenchmarks
     {
         _frame = AudioPayloads.Pcm(16000, FrameMs);
         _sink = new LoopbackSink();
-        var socket = new ClientWebSocket();
-        await socket.ConnectAsync(_sink.Uri, CancellationToken.None);
+        _http = new HttpMessageInvoker(new SocketsHttpHandler());
+        var socket = await WebSocketUpgrade.ConnectAsync(_sink.Uri, _http, [], Timeout.InfiniteTimeSpan, TimeProvider.System, CancellationToken.None);
         var setup = Encoding.UTF8.GetBytes("""{"setup":{"model":"models/gemini-2.5-flash-native-audio-preview-12-2025","generationConfig":{"responseModalities":["AUDIO"]}}}""");
         _connection = await GeminiLiveConnection.StartAsync(
             socket, setup, GeminiModelFamily.Gemini2, 16000, TimeSpan.FromSeconds(10), TimeProvider.System,
@@ -45,6 +46,7 @@ public class RealtimeInputBenchmarks
         }
 
         _sink?.Dispose();
+        _http?.Dispose();
     }
 
     [Benchmark(Description = "client frame -> realtimeInput message (sent)")]

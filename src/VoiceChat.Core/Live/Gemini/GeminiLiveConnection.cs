@@ -19,7 +19,7 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     private const int InitialReceiveBytes = 16 * 1024;
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly ClientWebSocket _socket;
+    private readonly WebSocket _socket;
     private readonly GeminiModelFamily _family;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -42,7 +42,7 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     private int _disposed;
     private bool _warnedSampleRate;
 
-    private GeminiLiveConnection(ClientWebSocket socket, GeminiModelFamily family, int inputSampleRate, TimeProvider time, ILogger logger, string connectionId)
+    private GeminiLiveConnection(WebSocket socket, GeminiModelFamily family, int inputSampleRate, TimeProvider time, ILogger logger, string connectionId)
     {
         _socket = socket;
         _family = family;
@@ -58,7 +58,7 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     /// <paramref name="setupTimeout"/>) and returns the running connection. Throws <see cref="LiveConnectionException"/>.
     /// </summary>
     public static async Task<GeminiLiveConnection> StartAsync(
-        ClientWebSocket socket,
+        WebSocket socket,
         byte[] setup,
         GeminiModelFamily family,
         int inputSampleRate,

@@ -1,7 +1,7 @@
-using System.Net.WebSockets;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using VoiceChat.Live.WebSockets;
 using VoiceChat.Tools;
 
 namespace VoiceChat.Live.Gemini;
@@ -9,11 +9,11 @@ namespace VoiceChat.Live.Gemini;
 /// <summary>Opens Gemini Live connections: URL, credentials, <c>setup</c> and the handshake.</summary>
 internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDisposable
 {
-    // One HTTP handler for every connection. Without it each ClientWebSocket builds a handler and a
-    // connection pool of its own (the default proxy setting rules out the runtime's shared one): more
-    // work per connect and a few KiB more per session. Settings that need a per-socket handler
-    // (credentials, cookies, a proxy object, client certificates) are not used here; the proxy still
-    // comes from the environment (HTTPS_PROXY), as before.
+    // One HTTP handler for every connection's upgrade request: one connection pool, the proxy from the
+    // environment (HTTPS_PROXY), TLS as the platform does it. Each upgraded connection leaves the pool.
+    // As ClientWebSocket's default: an unsolicited pong after 30 s without a message sent.
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
+
     private readonly HttpMessageInvoker _http = new(
         new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false },
         disposeHandler: true);
@@ -43,10 +43,10 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
         var connectionId = $"{setup.Request.SessionId}/{Interlocked.Increment(ref _connectionCount)}";
         var started = _time.GetTimestamp();
 
-        var socket = new ClientWebSocket();
+        UpstreamWebSocket? socket = null;
         try
         {
-            socket.Options.CollectHttpResponseDetails = true;
+            var headers = new List<KeyValuePair<string, string>>(1);
             if (options.Backend == GeminiBackend.VertexAI)
             {
                 // A fresh token for every connection: a resumed conversation may outlive the previous one.
@@ -61,11 +61,11 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
                     throw new LiveConnectionException(GeminiCloseClassifier.CredentialsFailed, "access token: " + ex.GetType().Name, ex);
                 }
 
-                socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+                headers.Add(new("Authorization", "Bearer " + token));
             }
             else if (!string.IsNullOrEmpty(options.ApiKey))
             {
-                socket.Options.SetRequestHeader("x-goog-api-key", options.ApiKey);
+                headers.Add(new("x-goog-api-key", options.ApiKey));
             }
 
             Log.Connecting(_logger, connectionId, uri, model, resumptionHandle is not null);
@@ -74,17 +74,23 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
             {
                 try
                 {
-                    await socket.ConnectAsync(uri, _http, linked.Token).ConfigureAwait(false);
+                    socket = await WebSocketUpgrade.ConnectAsync(uri, _http, headers, KeepAliveInterval, _time, linked.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
                     throw new LiveConnectionException(GeminiCloseClassifier.SetupTimedOut, "connect timed out");
                 }
-                catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException)
+                catch (WebSocketUpgradeException ex)
                 {
-                    var status = socket.HttpStatusCode;
-                    var error = status != 0 ? GeminiCloseClassifier.ForHttpStatus(status) : GeminiCloseClassifier.ConnectFailed;
-                    var detail = status != 0 ? $"upgrade refused: HTTP {(int)status}" : "connect failed: " + ex.Message;
+                    var error = GeminiCloseClassifier.ForHttpStatus(ex.StatusCode);
+                    var detail = $"upgrade refused: HTTP {(int)ex.StatusCode}";
+                    Log.ConnectFailed(_logger, connectionId, detail, error.Code);
+                    throw new LiveConnectionException(error, detail, ex);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or IOException)
+                {
+                    var error = GeminiCloseClassifier.ConnectFailed;
+                    var detail = "connect failed: " + ex.Message;
                     Log.ConnectFailed(_logger, connectionId, detail, error.Code);
                     throw new LiveConnectionException(error, detail, ex);
                 }
@@ -109,12 +115,12 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
         catch (LiveConnectionException ex)
         {
             Log.SetupFailed(_logger, connectionId, ex.Error.Code, ex.UpstreamDetail ?? string.Empty);
-            socket.Dispose();
+            socket?.Dispose();
             throw;
         }
         catch
         {
-            socket.Dispose();
+            socket?.Dispose();
             throw;
         }
     }
