@@ -67,11 +67,21 @@ def line(result, direct):
     rtt = result["round_trip_ms"]
     server = result.get("server") or {}
     added = added_p99(result, direct)
-    return "%d/%d up, %d dropped, %d lost, rtt p50 %.2f p99 %.2f ms%s, cpu %.0f%% of a core, %.1f KiB/session, generator cpu %.0f%%" % (
+    return "%d/%d up, %d dropped, %d lost, rtt p50 %.2f p99 %.2f ms%s, cpu %.0f%% of a core%s, %.1f KiB/session, generator cpu %.0f%%" % (
         result["sessions_established"], result["sessions_requested"], result["sessions_dropped"], result["frames_lost"],
         rtt["p50"], rtt["p99"], "" if result is direct or added is None else ", added p99 %.2f ms" % added,
-        server.get("cpu_percent_of_one_core", 0), server.get("rss_per_session_ki_b", 0),
+        server.get("cpu_percent_of_one_core", 0),
+        "" if server.get("core", -1) < 0 else ", core %d %.0f%% busy (%.0f%% softirq)" % (
+            server["core"], server.get("core_busy_percent", 0), server.get("core_soft_irq_percent", 0)),
+        server.get("rss_per_session_ki_b", 0),
         result.get("load_gen_cpu_percent_of_one_core", 0))
+
+
+def core_busy(server):
+    """The pinned core's busy time and, in brackets, its softirq part (% of its time); blank without it."""
+    if server.get("core", -1) < 0:
+        return ""
+    return "%.1f (%.1f)" % (server.get("core_busy_percent", 0), server.get("core_soft_irq_percent", 0))
 
 
 def floor_verdict(result, limit_ms):
@@ -351,24 +361,28 @@ def report(out, command, limit_ms, relays, memory="", model="echo"):
                           times_floor["voicechat"][str(n)]["times_floor"], ratio, other, peer["times_floor"] / ratio))
     md.append("")
     md.append("## Steps\n")
-    md.append("| target | sessions | up / dropped | frames lost | RTT p50 (ms) | RTT p99 (ms) | added p99 (ms) | time to start p99 (ms) | CPU (% of a core) | CPU s / session-min | RSS / session (KiB) | generator CPU (%) | verdict |")
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    md.append("| target | sessions | up / dropped | frames lost | RTT p50 (ms) | RTT p99 (ms) | added p99 (ms) | time to start p99 (ms) | CPU (% of a core) | core busy (softirq) (%) | CPU s / session-min | RSS / session (KiB) | generator CPU (%) | verdict |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         res = r["result"]
         if res.get("missing"):
-            md.append("| %s | %d | | | | | | | | | | | %s |" % (r["target"], r["sessions"], r["verdict"]))
+            md.append("| %s | %d | | | | | | | | | | | | %s |" % (r["target"], r["sessions"], r["verdict"]))
             continue
         server = res.get("server") or {}
-        md.append("| %s | %d | %d / %d | %d | %.2f | %.2f | %s | %.1f | %.1f | %.4f | %.1f | %.0f | %s |" % (
+        md.append("| %s | %d | %d / %d | %d | %.2f | %.2f | %s | %.1f | %.1f | %s | %.4f | %.1f | %.0f | %s |" % (
             r["target"], r["sessions"], res["sessions_established"], res["sessions_dropped"], res["frames_lost"],
             res["round_trip_ms"]["p50"], res["round_trip_ms"]["p99"],
             "" if r["added_p99_ms"] is None else "%.2f" % r["added_p99_ms"],
-            res["time_to_start_ms"]["p99"], server.get("cpu_percent_of_one_core", 0),
+            res["time_to_start_ms"]["p99"], server.get("cpu_percent_of_one_core", 0), core_busy(server),
             server.get("cpu_seconds_per_session_minute", 0), server.get("rss_per_session_ki_b", 0),
             res.get("load_gen_cpu_percent_of_one_core", 0), r["verdict"]))
     md.append("")
     md.append("For `direct` rows the CPU and memory columns are the model side's. RSS per session is (resident memory at the "
-              "end of the steady state - resident memory before the first session) / sessions.\n")
+              "end of the steady state - resident memory before the first session) / sessions. *CPU* is the process's own "
+              "time (`/proc/PID/stat`); *core busy* is the whole pinned core's, from `/proc/stat` (core 0 for a relay; core 1, "
+              "the model side and the load generator together, for `direct`), with its softirq part in brackets: on loopback "
+              "a `send` delivers the data to the receiving socket in a software interrupt on the sender's core, which the "
+              "kernel does not count as the process's time.\n")
     if mem_rows:
         n, frames = memory.split("@")
         md.append("## Resident memory at %s sessions\n" % n)

@@ -19,7 +19,7 @@ internal sealed record LatencySummary(long Count, double P50, double P90, double
     private static double Ms(long microseconds) => Math.Round(microseconds / 1000.0, 3);
 }
 
-/// <summary>What the server process used during the steady state.</summary>
+/// <summary>What the server process used during the steady state; with <see cref="Core"/> set, how busy the one core it is pinned to was.</summary>
 internal sealed record ServerUsage(
     int Pid,
     double CpuSeconds,
@@ -29,7 +29,10 @@ internal sealed record ServerUsage(
     long RssSteadyBytes,
     long PeakRssBytes,
     double RssPerSessionKiB,
-    int Threads);
+    int Threads,
+    int Core = -1,
+    double CoreBusyPercent = 0,
+    double CoreSoftIrqPercent = 0);
 
 /// <summary>The result of one load run, written as JSON and markdown.</summary>
 internal sealed record LoadResult
@@ -114,6 +117,11 @@ internal sealed record LoadResult
         if (Server is { } s)
         {
             sb.AppendLine(c, $"| server CPU (% of one core) | {s.CpuPercentOfOneCore:0.0} |");
+            if (s.Core >= 0)
+            {
+                sb.AppendLine(c, $"| core {s.Core} busy (% of its time; softirq part) | {s.CoreBusyPercent:0.0} ({s.CoreSoftIrqPercent:0.0}) |");
+            }
+
             sb.AppendLine(c, $"| server CPU s per session-minute | {s.CpuSecondsPerSessionMinute:0.0000} |");
             sb.AppendLine(c, $"| server RSS steady / per session | {s.RssSteadyBytes / 1048576.0:0.0} MiB / {s.RssPerSessionKiB:0.0} KiB |");
         }

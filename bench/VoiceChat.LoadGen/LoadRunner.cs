@@ -66,6 +66,8 @@ internal sealed class LoadRunner
             SetPhase("steady");
             var sentBefore = Sum(s => s.Sent);
             var receivedBefore = Sum(s => s.Received);
+            var core = CoreSampler.PinnedCore(_options.ServerPid);
+            var coreBefore = CoreSampler.Sample(core);
             var serverBefore = ProcessSampler.Sample(_options.ServerPid);
             var selfBefore = ProcessSampler.Sample(self);
             var streamingAtStart = _sessions.Count(s => s.State == SessionState.Streaming);
@@ -74,6 +76,7 @@ internal sealed class LoadRunner
             _stats.Measuring = false;
             var serverAfter = ProcessSampler.Sample(_options.ServerPid);
             var selfAfter = ProcessSampler.Sample(self);
+            var coreAfter = CoreSampler.Sample(core);
             var steadySeconds = Stopwatch.GetElapsedTime(serverBefore.Timestamp, serverAfter.Timestamp).TotalSeconds;
             var sentDuring = Sum(s => s.Sent) - sentBefore;
             var receivedDuring = Sum(s => s.Received) - receivedBefore;
@@ -92,7 +95,8 @@ internal sealed class LoadRunner
             SetPhase("end");
             await Task.WhenAll(_sessions.Select(s => s.EndAsync()));
 
-            return Summarise(serverBaseline, serverBefore, serverAfter, selfBefore, selfAfter, steadySeconds, sentDuring, receivedDuring, streamingAtStart);
+            var coreUsage = (Core: core, Before: coreBefore, After: coreAfter);
+            return Summarise(serverBaseline, serverBefore, serverAfter, selfBefore, selfAfter, coreUsage, steadySeconds, sentDuring, receivedDuring, streamingAtStart);
         }
         finally
         {
@@ -111,6 +115,7 @@ internal sealed class LoadRunner
         ProcessSample serverAfter,
         ProcessSample selfBefore,
         ProcessSample selfAfter,
+        (int Core, CoreSample Before, CoreSample After) core,
         double steadySeconds,
         long sentDuring,
         long receivedDuring,
@@ -141,6 +146,16 @@ internal sealed class LoadRunner
                 serverAfter.PeakRssBytes,
                 Math.Round((serverAfter.RssBytes - serverBaseline.RssBytes) / 1024.0 / Math.Max(1, streamingAtStart), 1),
                 serverAfter.Threads);
+            var coreTicks = core.After.Total - core.Before.Total;
+            if (core.Before.Valid && core.After.Valid && coreTicks > 0)
+            {
+                server = server with
+                {
+                    Core = core.Core,
+                    CoreBusyPercent = Math.Round(100.0 * (core.After.Busy - core.Before.Busy) / coreTicks, 1),
+                    CoreSoftIrqPercent = Math.Round(100.0 * (core.After.SoftIrq - core.Before.SoftIrq) / coreTicks, 1),
+                };
+            }
         }
 
         var allConnected = established == _sessions.Length && dropped == 0;
