@@ -381,8 +381,8 @@ def report(out, command, limit_ms, relays, memory="", model="echo"):
               "end of the steady state - resident memory before the first session) / sessions. *CPU* is the process's own "
               "time (`/proc/PID/stat`); *core busy* is the whole pinned core's, from `/proc/stat` (core 0 for a relay; core 1, "
               "the model side and the load generator together, for `direct`), with its softirq part in brackets: on loopback "
-              "a `send` delivers the data to the receiving socket in a software interrupt on the sender's core, which the "
-              "kernel does not count as the process's time.\n")
+              "a `send` delivers the data to the receiving socket in a software interrupt on the sender's core. Where the "
+              "two agree, the process's CPU is all the load on its core.\n")
     if mem_rows:
         n, frames = memory.split("@")
         md.append("## Resident memory at %s sessions\n" % n)

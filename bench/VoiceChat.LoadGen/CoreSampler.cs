@@ -6,10 +6,9 @@ namespace VoiceChat.LoadGen;
 internal readonly record struct CoreSample(bool Valid, long Busy, long SoftIrq, long Total);
 
 /// <summary>
-/// The time of the one core a server process is pinned to. A process's own CPU time leaves out the
-/// software interrupts that run on its core: on loopback, every <c>send</c> delivers the data to the
-/// receiving socket there, and the kernel counts that as softirq, not as the sender's. The core's
-/// counters show how busy the core really was.
+/// The time of the one core a server process is pinned to: how busy the whole core was (anything else
+/// that ran there included) and how much of that was software interrupts. On loopback every
+/// <c>send</c> delivers the data to the receiving socket in a software interrupt on the sender's core.
 /// </summary>
 internal static class CoreSampler
 {

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,11 +10,11 @@ namespace VoiceChat.Live.Gemini;
 /// <summary>Opens Gemini Live connections: URL, credentials, <c>setup</c> and the handshake.</summary>
 internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDisposable
 {
-    // One HTTP handler for every connection's upgrade request: one connection pool, the proxy from the
-    // environment (HTTPS_PROXY), TLS as the platform does it. Each upgraded connection leaves the pool.
     // As ClientWebSocket's default: an unsolicited pong after 30 s without a message sent.
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
 
+    // One HTTP handler for every connection's upgrade request: one connection pool, the proxy from the
+    // environment (HTTPS_PROXY), TLS as the platform does it. Each upgraded connection leaves the pool.
     private readonly HttpMessageInvoker _http = new(
         new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false },
         disposeHandler: true);
@@ -80,7 +81,7 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
                 {
                     throw new LiveConnectionException(GeminiCloseClassifier.SetupTimedOut, "connect timed out");
                 }
-                catch (WebSocketUpgradeException ex)
+                catch (WebSocketUpgradeException ex) when (ex.StatusCode != HttpStatusCode.SwitchingProtocols)
                 {
                     var error = GeminiCloseClassifier.ForHttpStatus(ex.StatusCode);
                     var detail = $"upgrade refused: HTTP {(int)ex.StatusCode}";
