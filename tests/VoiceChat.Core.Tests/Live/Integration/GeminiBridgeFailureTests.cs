@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using VoiceChat.Live;
 using VoiceChat.Live.Gemini;
 using VoiceChat.Testing;
+using VoiceChat.Tests.Live.WebSockets;
 
 namespace VoiceChat.Tests.Live.Integration;
 
@@ -161,6 +162,20 @@ public sealed class GeminiBridgeFailureTests
         await using var services = LiveHarness.Services(new Uri($"http://127.0.0.1:{port}"));
 
         (await ConnectFailsAsync(services)).Error.Code.Should().Be(VoiceChatErrorCodes.UpstreamUnavailable);
+    }
+
+    [Fact]
+    public async Task A_switching_protocols_answer_that_is_not_a_websocket_upgrade_is_upstream_unavailable()
+    {
+        await using var server = new RawWebSocketServer(_ =>
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n");
+        await using var services = LiveHarness.Services(new Uri($"http://127.0.0.1:{server.Uri.Port}"));
+
+        var failure = await ConnectFailsAsync(services);
+
+        failure.Error.Code.Should().Be(VoiceChatErrorCodes.UpstreamUnavailable);
+        failure.UpstreamDetail.Should().Contain("Sec-WebSocket-Accept");
+        server.RequestHead.Should().Contain("x-goog-api-key: ");
     }
 
     [Theory]
