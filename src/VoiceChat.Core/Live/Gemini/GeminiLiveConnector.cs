@@ -10,7 +10,7 @@ namespace VoiceChat.Live.Gemini;
 /// <summary>Opens Gemini Live connections: URL, credentials, <c>setup</c> and the handshake.</summary>
 internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDisposable
 {
-    // As ClientWebSocket's default: an unsolicited pong after 30 s without a message sent.
+    // As ClientWebSocket's default: a keep-alive pong every 30 s while nothing else is sent.
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
 
     // One HTTP handler for every connection's upgrade request: one connection pool, the proxy from the

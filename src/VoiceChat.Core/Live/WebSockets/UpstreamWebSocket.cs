@@ -29,9 +29,8 @@ internal sealed class UpstreamWebSocket : WebSocket
     private readonly ITimer? _keepAlive;
     private readonly byte[] _header = new byte[WebSocketMask.MaxHeaderLength];
     private readonly byte[] _control = new byte[MaxControlPayload];
-    private readonly TimeProvider? _time;
-    private readonly long _keepAliveTicks;
-    private long _sentAt;
+    // Set by every frame sent, cleared by each keep-alive tick: a flag, not a clock read per frame.
+    private volatile bool _sentSinceTick;
 
     // Receive state: the frame being read and the message it belongs to.
     private long _frameRemaining;
@@ -48,16 +47,13 @@ internal sealed class UpstreamWebSocket : WebSocket
     private int _disposed;
 
     /// <param name="stream">The upgraded connection, read and written as a plain byte stream.</param>
-    /// <param name="keepAliveInterval">How long the connection may send nothing before it sends an unsolicited pong; <see cref="Timeout.InfiniteTimeSpan"/> for never.</param>
+    /// <param name="keepAliveInterval">How often the connection checks that it sent something, and sends an unsolicited pong if it did not; <see cref="Timeout.InfiniteTimeSpan"/> for never.</param>
     /// <param name="time">The clock of the keep-alive timer.</param>
     public UpstreamWebSocket(Stream stream, TimeSpan keepAliveInterval, TimeProvider time)
     {
         _stream = stream;
         if (keepAliveInterval > TimeSpan.Zero && keepAliveInterval != Timeout.InfiniteTimeSpan)
         {
-            _time = time;
-            _keepAliveTicks = (long)(keepAliveInterval.TotalSeconds * time.TimestampFrequency);
-            _sentAt = time.GetTimestamp();
             _keepAlive = time.CreateTimer(static state => ((UpstreamWebSocket)state!).OnKeepAlive(), this, keepAliveInterval, keepAliveInterval);
         }
     }
@@ -156,12 +152,14 @@ internal sealed class UpstreamWebSocket : WebSocket
                 return new ValueWebSocketReceiveResult(read, _messageType, end);
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidDataException)
+        catch (InvalidDataException ex)
         {
             Abort();
-            throw ex is InvalidDataException
-                ? new WebSocketException(WebSocketError.Faulted, "The service broke the WebSocket protocol: " + ex.Message, ex)
-                : new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The connection to the service was lost: " + ex.Message, ex);
+            throw new WebSocketException(WebSocketError.Faulted, "The service broke the WebSocket protocol: " + ex.Message, ex);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            throw AbortAsLost(ex);
         }
         catch (OperationCanceledException)
         {
@@ -212,32 +210,14 @@ internal sealed class UpstreamWebSocket : WebSocket
         }
     }
 
-    public override void Abort()
-    {
-        var state = State;
-        if (state is not (WebSocketState.Closed or WebSocketState.Aborted))
-        {
-            _state = (int)WebSocketState.Aborted;
-        }
-
-        _keepAlive?.Dispose();
-        _stream.Dispose();
-    }
+    public override void Abort() => End(WebSocketState.Aborted);
 
     public override void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            return;
+            End(WebSocketState.Closed);
         }
-
-        if (State is not (WebSocketState.Closed or WebSocketState.Aborted))
-        {
-            _state = (int)WebSocketState.Closed;
-        }
-
-        _keepAlive?.Dispose();
-        _stream.Dispose();
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -271,20 +251,16 @@ internal sealed class UpstreamWebSocket : WebSocket
         {
             var length = WebSocketMask.WriteMaskedFrame(frame, opcode, final, payload.Span);
             await _stream.WriteAsync(frame.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-            if (_time is not null)
-            {
-                _sentAt = _time.GetTimestamp();
-            }
+            _sentSinceTick = true;
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        catch (OperationCanceledException)
         {
             Abort();
-            if (ex is OperationCanceledException)
-            {
-                throw;
-            }
-
-            throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The connection to the service was lost: " + ex.Message, ex);
+            throw;
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            throw AbortAsLost(ex);
         }
         finally
         {
@@ -419,11 +395,17 @@ internal sealed class UpstreamWebSocket : WebSocket
         }
     }
 
-    // An unsolicited pong (RFC 6455 5.5.3) when nothing was sent for an interval: keeps idle
+    // An unsolicited pong (RFC 6455 5.5.3) when nothing was sent since the last tick: keeps idle
     // connections open through proxies. Skipped while a send is under way: that send is traffic.
     private void OnKeepAlive()
     {
-        if (State != WebSocketState.Open || _time is null || _time.GetTimestamp() - _sentAt < _keepAliveTicks || !_sendLock.Wait(0))
+        if (_sentSinceTick)
+        {
+            _sentSinceTick = false;
+            return;
+        }
+
+        if (State != WebSocketState.Open || !_sendLock.Wait(0))
         {
             return;
         }
@@ -445,6 +427,24 @@ internal sealed class UpstreamWebSocket : WebSocket
         {
             _sendLock.Release();
         }
+    }
+
+    // Ends the connection; a socket already closed or aborted keeps that state.
+    private void End(WebSocketState state)
+    {
+        if (State is not (WebSocketState.Closed or WebSocketState.Aborted))
+        {
+            _state = (int)state;
+        }
+
+        _keepAlive?.Dispose();
+        _stream.Dispose();
+    }
+
+    private WebSocketException AbortAsLost(Exception ex)
+    {
+        Abort();
+        return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The connection to the service was lost: " + ex.Message, ex);
     }
 
     private static IOException ConnectionEnded() => new("the service closed the connection without a close frame");

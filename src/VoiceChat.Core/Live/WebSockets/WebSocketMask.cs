@@ -25,14 +25,14 @@ internal static class WebSocketMask
     /// <summary>How many frames' mask keys one call to the cryptographic generator supplies.</summary>
     public const int KeysPerDraw = 256;
 
+    /// <summary>The largest header a client frame has: 2 bytes, an 8-byte length, a 4-byte key.</summary>
+    public const int MaxHeaderLength = 14;
+
     [ThreadStatic]
     private static byte[]? t_keys;
 
     [ThreadStatic]
     private static int t_next;
-
-    /// <summary>The largest header a client frame has: 2 bytes, an 8-byte length, a 4-byte key.</summary>
-    public const int MaxHeaderLength = 14;
 
     /// <summary>Writes one masked frame of <paramref name="payload"/> into <paramref name="frame"/>
     /// (at least <see cref="MaxHeaderLength"/> bytes longer than the payload); returns its length.</summary>
@@ -94,9 +94,8 @@ internal static class WebSocketMask
             RandomNumberGenerator.Fill(keys);
         }
 
-        keys.AsSpan(t_next * 4, 4).CopyTo(key);
         // A key is used once: the next frame on this thread takes the next one.
-        keys.AsSpan(t_next * 4, 4).Clear();
+        keys.AsSpan(t_next * 4, 4).CopyTo(key);
         t_next = (t_next + 1) % KeysPerDraw;
     }
 }

@@ -196,8 +196,8 @@ public sealed class UpstreamWebSocketTests : IDisposable
 
         time.Advance(TimeSpan.FromSeconds(20));
         await socket.SendAsync(new byte[] { 42 }, WebSocketMessageType.Binary, true, CancellationToken.None);
-        time.Advance(TimeSpan.FromSeconds(10)); // a message went out 10 s ago: no pong
-        time.Advance(TimeSpan.FromSeconds(30)); // 40 s of nothing: a pong
+        time.Advance(TimeSpan.FromSeconds(10)); // the tick at 30 s: a message went out since the last one, no pong
+        time.Advance(TimeSpan.FromSeconds(30)); // the tick at 60 s: nothing sent since 30 s, a pong
 
         (await server.ReadFrameAsync().WaitAsync(Wait)).Opcode.Should().Be(2);
         var pong = await server.ReadFrameAsync().WaitAsync(Wait);
