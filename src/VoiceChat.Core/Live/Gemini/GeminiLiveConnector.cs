@@ -3,6 +3,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VoiceChat.Live.WebSockets;
+using VoiceChat.Sockets;
 using VoiceChat.Tools;
 
 namespace VoiceChat.Live.Gemini;
@@ -15,9 +16,7 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
 
     // One HTTP handler for every connection's upgrade request: one connection pool, the proxy from the
     // environment (HTTPS_PROXY), TLS as the platform does it. Each upgraded connection leaves the pool.
-    private readonly HttpMessageInvoker _http = new(
-        new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false },
-        disposeHandler: true);
+    private readonly HttpMessageInvoker _http;
     private readonly IOptions<VoiceChatOptions> _options;
     private readonly IAccessTokenSource _tokens;
     private readonly IReadOnlyList<AIFunction> _tools;
@@ -25,8 +24,17 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
     private readonly ILogger _logger;
     private long _connectionCount;
 
-    public GeminiLiveConnector(IOptions<VoiceChatOptions> options, IAccessTokenSource tokens, ToolRegistry tools, TimeProvider time, ILogger<GeminiLiveConnector> logger)
+    public GeminiLiveConnector(IOptions<VoiceChatOptions> options, IAccessTokenSource tokens, ToolRegistry tools, TimeProvider time, ILogger<GeminiLiveConnector> logger, SocketLoopGroup? socketLoops = null)
     {
+        var handler = new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false };
+        if (socketLoops is not null)
+        {
+            // The model's connections then share the socket loops of the client connections (TLS runs over them).
+            handler.ConnectCallback = async (context, cancellationToken) =>
+                new DuplexPipeStream(await socketLoops.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false));
+        }
+
+        _http = new HttpMessageInvoker(handler, disposeHandler: true);
         _options = options;
         _tokens = tokens;
         _tools = tools.Tools;
