@@ -43,7 +43,9 @@ internal sealed class LoopConnection : IDuplexPipe, ISocketEventHandler, IAsyncD
         _socket = socket;
         socket.Blocking = false; // Reads and sends return "would block" instead of waiting.
         _fd = socket.Handle;
-        LocalEndPoint = socket.LocalEndPoint;
+
+        // Not while connecting: .NET's getter then polls the socket, which takes its pending error (a refused connect would pass).
+        LocalEndPoint = connecting ? null : socket.LocalEndPoint;
         _input = new Pipe(new PipeOptions(pool, readerScheduler: PipeScheduler.Inline, writerScheduler: loop,
             pauseWriterThreshold: settings.MaxInputBufferBytes, resumeWriterThreshold: settings.MaxInputBufferBytes / 2,
             minimumSegmentSize: BlockMemoryPool.BlockSize, useSynchronizationContext: false));
@@ -69,7 +71,7 @@ internal sealed class LoopConnection : IDuplexPipe, ISocketEventHandler, IAsyncD
     /// <summary>Cancelled when the peer has gone (end of stream, reset) or the connection was aborted.</summary>
     public CancellationToken Closed => _closed.Token;
 
-    public EndPoint? LocalEndPoint { get; }
+    public EndPoint? LocalEndPoint { get; private set; }
 
     public EndPoint? RemoteEndPoint { get; private init; }
 
@@ -83,6 +85,8 @@ internal sealed class LoopConnection : IDuplexPipe, ISocketEventHandler, IAsyncD
     /// <summary>Opens a connection to <paramref name="endPoint"/>.</summary>
     public static async ValueTask<LoopConnection> ConnectAsync(SocketLoop loop, IPEndPoint endPoint, MemoryPool<byte> pool, SocketLoopSettings settings, CancellationToken cancellationToken)
     {
+        // A loopback connect completes at once, and the wait below would return it despite the token.
+        cancellationToken.ThrowIfCancellationRequested();
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
         try
         {
@@ -102,6 +106,7 @@ internal sealed class LoopConnection : IDuplexPipe, ISocketEventHandler, IAsyncD
         try
         {
             await connection._connect!.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            connection.LocalEndPoint = socket.LocalEndPoint;
             return connection;
         }
         catch
@@ -256,6 +261,12 @@ internal sealed class LoopConnection : IDuplexPipe, ISocketEventHandler, IAsyncD
         }
 
         _inputDone = true;
+        lock (_gate)
+        {
+            // Abort's shutdown can reach the loop as an end of stream first; the reader must still see the abort.
+            error = _abortReason ?? error;
+        }
+
         _input.Writer.Complete(error);
         FireClosed();
     }
@@ -326,8 +337,9 @@ internal sealed class LoopConnection : IDuplexPipe, ISocketEventHandler, IAsyncD
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException || _aborted != 0)
         {
+            // After Abort, a waiting send ends with the abort's reason, whatever its type (Kestrel's is an OperationCanceledException).
             error = ex;
             Abort(ex);
         }

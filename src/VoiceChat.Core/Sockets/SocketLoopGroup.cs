@@ -8,6 +8,7 @@ internal sealed class SocketLoopGroup : IDisposable
 {
     private readonly SocketLoop[] _loops;
     private int _next = -1;
+    private long _connected;
 
     public SocketLoopGroup(SocketLoopSettings settings, Action<Exception> onError)
     {
@@ -23,6 +24,9 @@ internal sealed class SocketLoopGroup : IDisposable
     public SocketLoopSettings Settings { get; }
 
     public BlockMemoryPool Pool { get; } = new();
+
+    /// <summary>Connections <see cref="ConnectAsync"/> has opened so far.</summary>
+    internal long ConnectionsOpened => Interlocked.Read(ref _connected);
 
     /// <summary>The loop for the next connection.</summary>
     public SocketLoop Next() => _loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Length)];
@@ -44,7 +48,9 @@ internal sealed class SocketLoopGroup : IDisposable
         {
             try
             {
-                return await LoopConnection.ConnectAsync(Next(), new IPEndPoint(address, port), Pool, Settings, cancellationToken).ConfigureAwait(false);
+                var connection = await LoopConnection.ConnectAsync(Next(), new IPEndPoint(address, port), Pool, Settings, cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _connected);
+                return connection;
             }
             catch (SocketException ex)
             {
