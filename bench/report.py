@@ -266,7 +266,7 @@ def report(out, command, limit_ms, relays, memory="", model="echo"):
                 cpu_rows[r["target"]] = (r["result"].get("server") or {}).get("cpu_seconds_per_session_minute", 0)
         summary["cpu_seconds_per_session_minute_at"] = {"sessions": n, "by_relay": cpu_rows}
 
-    for other in ("node", "python"):
+    for other in ("voicechat-kestrel", "node", "python"):
         pair = pair_cpu(rows, "voicechat", other)
         if pair:
             summary["cpu_voicechat_vs_%s" % other] = pair
@@ -338,7 +338,7 @@ def report(out, command, limit_ms, relays, memory="", model="echo"):
         md.append("- CPU per session at %d sessions, the largest step every relay carried: VoiceChat %.4f CPU seconds per "
                   "session-minute. At that rate one core would serve about %d sessions at 100 %% CPU." % (
                       n, vc_cpu, int(60 / vc_cpu) if vc_cpu else 0))
-    for other in ("node", "python"):
+    for other in ("voicechat-kestrel", "node", "python"):
         pair = summary.get("cpu_voicechat_vs_%s" % other)
         if pair:
             md.append("- CPU per session against the %s peer at %d sessions, the largest step both carried: VoiceChat %.4f, "
@@ -410,22 +410,24 @@ def report(out, command, limit_ms, relays, memory="", model="echo"):
                   "C echo on core 1. It is what loopback TCP alone costs per relayed frame on this machine: a lower bound "
                   "for the CPU per session of any relay that makes one system call per message. Its round trip is its whole "
                   "added latency (the C harness adds next to nothing); it carries N under the same limit of %g ms.\n" % limit_ms)
-        md.append("| sessions | frames lost | RTT p50 (ms) | RTT p99 (ms) | CPU (% of a core) | CPU s / session-min | VoiceChat / floor | node / floor | python / floor | verdict |")
-        md.append("|---|---|---|---|---|---|---|---|---|---|")
+        floor_targets = [t for t in targets if t != "direct"]
+        md.append("| sessions | frames lost | RTT p50 (ms) | RTT p99 (ms) | CPU (% of a core) | CPU s / session-min | "
+                  + "".join("%s / floor | " % t for t in floor_targets) + "verdict |")
+        md.append("|---|---|---|---|---|---|" + "---|" * len(floor_targets) + "---|")
         for r in floors:
             res = r["result"]
             if res.get("missing"):
-                md.append("| %d | | | | | | | | | %s |" % (r["sessions"], r["verdict"]))
+                md.append("| %d |" % r["sessions"] + " |" * (5 + len(floor_targets)) + " %s |" % r["verdict"])
                 continue
             server = res.get("server") or {}
             multiples = []
-            for t in ("voicechat", "node", "python"):
+            for t in floor_targets:
                 cell = times_floor.get(t, {}).get(str(r["sessions"]))
                 multiples.append("" if cell is None else "%.2fx%s" % (cell["times_floor"], "" if cell["carried"] else " (not carried)"))
-            md.append("| %d | %d | %.2f | %.2f | %.1f | %.4f | %s | %s | %s | %s |" % (
+            md.append("| %d | %d | %.2f | %.2f | %.1f | %.4f | %s%s |" % (
                 r["sessions"], res["frames_lost"], res["round_trip_ms"]["p50"], res["round_trip_ms"]["p99"],
                 server.get("cpu_percent_of_one_core", 0), server.get("cpu_seconds_per_session_minute", 0),
-                multiples[0], multiples[1], multiples[2], r["verdict"]))
+                "".join("%s | " % m for m in multiples), r["verdict"]))
         md.append("")
     if chart_made:
         md.append("![p99 added latency and CPU against sessions](chart.png)\n")

@@ -19,8 +19,10 @@ if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLET
     builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
 }
 
-// VoiceChat's own epoll transport (Linux): fewer wake-ups per relayed frame, so more sessions per core.
-if (builder.Configuration.GetValue<bool>("VoiceChat:SocketLoop"))
+// The image also sets VOICECHAT_SOCKET_LOOP=1: on Linux, Kestrel's IP endpoints and the model
+// connections then run on VoiceChat's own epoll loops, which read a socket only once it has data and
+// take less CPU per relayed frame (docs/deployment.md). The same rule holds: nothing may block there.
+if (Environment.GetEnvironmentVariable("VOICECHAT_SOCKET_LOOP") == "1")
 {
     builder.WebHost.UseVoiceChatSocketLoop();
 }
