@@ -31,6 +31,7 @@ internal sealed class SocketLoop : PipeScheduler, IDisposable
     private int _nextSlot;
     private int _wakePending;
     private volatile bool _stopping;
+    private volatile bool _stopped;
 
     public SocketLoop(string name, Action<Exception> onError)
     {
@@ -105,7 +106,12 @@ internal sealed class SocketLoop : PipeScheduler, IDisposable
     public override void Schedule(Action<object?> action, object? state)
     {
         _work.Enqueue((action, state));
-        if (!IsCurrentThread && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        if (_stopped)
+        {
+            // The thread has ended (the host is stopping): closes still have to run, so run them here.
+            RunWork();
+        }
+        else if (!IsCurrentThread && Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
             Wake();
         }
@@ -174,7 +180,7 @@ internal sealed class SocketLoop : PipeScheduler, IDisposable
                 }
 
                 _onError(new IOException($"epoll_wait failed (errno {errno}); the socket loop stops."));
-                return;
+                break;
             }
 
             for (var i = 0; i < count; i++)
@@ -198,6 +204,9 @@ internal sealed class SocketLoop : PipeScheduler, IDisposable
 
             RunWork();
         }
+
+        _stopped = true;
+        RunWork();
     }
 
     private unsafe void DrainWake()

@@ -223,6 +223,20 @@ public sealed class LoopConnectionTests : IAsyncLifetime
         _loopErrors.Should().BeEmpty();
     }
 
+    [LinuxFact]
+    public async Task A_connection_still_closes_after_its_loops_have_stopped()
+    {
+        var (connection, _, peer) = await OpenAsync();
+        using var __ = peer;
+
+        // The host stops the loops before the last connections are disposed: the close must not wait for a loop that is gone.
+        _loops.Dispose();
+        await connection.DisposeAsync().AsTask().WaitAsync(Wait);
+
+        (await peer.ReceiveAsync(new byte[16]).WaitAsync(Wait)).Should().Be(0, "the socket was closed");
+        _loopErrors.Should().BeEmpty();
+    }
+
     private async Task<(LoopConnection Connection, DuplexPipeStream Stream, Socket Peer)> OpenAsync()
     {
         var accepting = _listener.AcceptSocketAsync();
