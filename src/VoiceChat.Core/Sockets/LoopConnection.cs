@@ -7,9 +7,10 @@ namespace VoiceChat.Sockets;
 
 /// <summary>
 /// A connected TCP socket on a <see cref="SocketLoop"/>, as a pair of pipes. Reads happen on the loop's
-/// thread when epoll says data is there (never a read that finds nothing), straight into the input
-/// pipe, whose reader then runs on that thread too. A flush of the output pipe sends at once on the
-/// flushing thread; only a full socket buffer makes the sender wait for the loop.
+/// thread once epoll has reported data, straight into the input pipe, whose reader then runs on that
+/// thread too; reading stops at the first short read, so no read tries an empty socket first. A flush
+/// of the output pipe sends at once on the flushing thread; only a full socket buffer makes the sender
+/// wait for the loop.
 /// </summary>
 internal sealed class LoopConnection : IDuplexPipe, ISocketEventHandler, IAsyncDisposable
 {
