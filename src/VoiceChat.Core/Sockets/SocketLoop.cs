@@ -51,6 +51,11 @@ internal sealed class SocketLoop : PipeScheduler, IDisposable
         if (_wake < 0 || LinuxSockets.Control(_epoll, LinuxSockets.EpollCtlAdd, _wake, LinuxSockets.EpollIn | LinuxSockets.EpollEdgeTriggered, WakeData) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
+            if (_wake >= 0)
+            {
+                _ = LinuxSockets.Close(_wake);
+            }
+
             _ = LinuxSockets.Close(_epoll);
             throw new IOException($"eventfd failed (errno {errno}).");
         }

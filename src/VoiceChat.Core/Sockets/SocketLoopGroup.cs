@@ -15,9 +15,22 @@ internal sealed class SocketLoopGroup : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.LoopCount, 1);
         Settings = settings;
         _loops = new SocketLoop[settings.LoopCount];
-        for (var i = 0; i < _loops.Length; i++)
+        try
         {
-            _loops[i] = new SocketLoop($"VoiceChat socket loop {i}", onError);
+            for (var i = 0; i < _loops.Length; i++)
+            {
+                _loops[i] = new SocketLoop($"VoiceChat socket loop {i}", onError);
+            }
+        }
+        catch
+        {
+            // No loop thread outlives a group that failed to start.
+            foreach (var loop in _loops)
+            {
+                loop?.Dispose();
+            }
+
+            throw;
         }
     }
 
