@@ -53,8 +53,8 @@ public static class VoiceChatSocketLoopWebHostBuilderExtensions
                     ex => SocketLoopLog.LoopFault(logger, ex));
             });
 
-            // Kestrel asks the last registered factory first.
-            services.AddSingleton<IConnectionListenerFactory, SocketLoopTransportFactory>();
+            // Kestrel asks the last registered factory first; a second call adds no second transport.
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, SocketLoopTransportFactory>());
         });
     }
 }

@@ -9,15 +9,7 @@ public sealed class ConcurrentSessionsTests
     {
         await using var host = await VoiceChatTestHost.StartAsync();
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(async i =>
-        {
-            var frequency = 200 + (40 * i);
-            await using var client = await host.ConnectAsync();
-            await client.StartAsync($"user-{i}");
-            await client.StreamAsync(Pcm.Concat(Pcm.Speech(1.2, frequency), Pcm.Silence(1.0)));
-            await client.WaitForAsync("turn_complete");
-            return (Expected: frequency, Heard: Pcm.EstimateFrequency(client.Audio.ToArray(), 24000));
-        }));
+        var results = await host.TalkAtOnceAsync(10);
 
         foreach (var (expected, heard) in results)
         {

@@ -68,6 +68,21 @@ internal sealed class VoiceChatTestHost : IAsyncDisposable
     public async Task<VoiceClient> ConnectAsync(Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null) =>
         await VoiceClient.ConnectAsync(VoiceUrl, configure);
 
+    /// <summary>
+    /// <paramref name="sessions"/> clients at once, each saying one turn at its own pitch (200 Hz, 240 Hz, …);
+    /// returns the pitch each sent and the pitch of the audio it heard back.
+    /// </summary>
+    public async Task<(int Expected, double Heard)[]> TalkAtOnceAsync(int sessions) =>
+        await Task.WhenAll(Enumerable.Range(0, sessions).Select(async i =>
+        {
+            var frequency = 200 + (40 * i);
+            await using var client = await ConnectAsync();
+            await client.StartAsync($"user-{i}");
+            await client.StreamAsync(Pcm.Concat(Pcm.Speech(1.2, frequency), Pcm.Silence(1.0)));
+            await client.WaitForAsync("turn_complete");
+            return (Expected: frequency, Heard: Pcm.EstimateFrequency(client.Audio.ToArray(), 24000));
+        }));
+
     public async ValueTask DisposeAsync()
     {
         using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(15)))

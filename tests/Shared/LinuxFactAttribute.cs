@@ -1,6 +1,6 @@
-namespace VoiceChat.Tests.Sockets;
+namespace VoiceChat.Tests;
 
-/// <summary>A test of the socket loop, which runs on Linux only (epoll); reported as skipped elsewhere.</summary>
+/// <summary>A test of the socket loop, which runs on Linux only (epoll; elsewhere UseVoiceChatSocketLoop changes nothing): skipped elsewhere.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class LinuxFactAttribute : FactAttribute
 {
