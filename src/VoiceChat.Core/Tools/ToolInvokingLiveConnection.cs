@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -28,8 +27,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _sessionId;
-    private readonly Channel<LiveEvent> _events = Channel.CreateBounded<LiveEvent>(
-        new BoundedChannelOptions(EventCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly LiveEventQueue _events = new(EventCapacity);
     private readonly ConcurrentDictionary<string, ToolCallState> _calls = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Task _pump;
@@ -66,35 +64,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
 
     public ValueTask SendToolResponsesAsync(IReadOnlyList<LiveToolResult> results, CancellationToken cancellationToken) => _inner.SendToolResponsesAsync(results, cancellationToken);
 
-    public ValueTask<LiveEvent> ReceiveAsync(CancellationToken cancellationToken)
-    {
-        if (_events.Reader.TryRead(out var next))
-        {
-            return new ValueTask<LiveEvent>(next);
-        }
-
-        return ReceiveSlowAsync(cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<LiveEvent> ReceiveSlowAsync(CancellationToken cancellationToken)
-    {
-        // A read with a cancellable token allocates a waiter every time; one without reuses the
-        // channel's. The caller cancels only when the session ends, so cancelling completes the
-        // channel for good.
-        cancellationToken.ThrowIfCancellationRequested();
-        using var registration = cancellationToken.UnsafeRegister(
-            static (state, token) => ((Channel<LiveEvent>)state!).Writer.TryComplete(new OperationCanceledException(token)),
-            _events);
-        try
-        {
-            return await _events.Reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            return LiveEvent.ForClosed(null);
-        }
-    }
+    public ValueTask<LiveEvent> ReceiveAsync(CancellationToken cancellationToken) => _events.ReadAsync(cancellationToken);
 
     public async ValueTask CloseAsync(CancellationToken cancellationToken)
     {
@@ -120,14 +90,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
         {
         }
 
-        _events.Writer.TryComplete();
-        while (_events.Reader.TryRead(out var pending))
-        {
-            if (pending.Kind == LiveEventKind.Audio)
-            {
-                pending.Audio.Return();
-            }
-        }
+        _events.CompleteAndReturnPending();
 
         _lifetime.Dispose();
     }
@@ -188,7 +151,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
         }
         finally
         {
-            _events.Writer.TryComplete();
+            _events.Complete();
         }
     }
 
@@ -196,12 +159,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
     {
         try
         {
-            await _events.Writer.WriteAsync(e, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (ChannelClosedException)
-        {
-            return false;
+            return await _events.WriteAsync(e, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using VoiceChat.Buffers;
 
@@ -28,11 +28,8 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     private readonly PooledBufferWriter _sendBuffer = new(8 * 1024);
     private readonly Utf8JsonWriter _json;
     private readonly JsonEncodedText _audioMimeType;
-    // The waiting reader (the session's model pump) continues on the read loop's thread instead of
-    // being queued to the thread pool: one hop less per model event. Safe because every consumer is
-    // asynchronous: it gives the thread back at its first incomplete await.
-    private readonly Channel<LiveEvent> _events = Channel.CreateBounded<LiveEvent>(
-        new BoundedChannelOptions(EventCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait, AllowSynchronousContinuations = true });
+    // The waiting reader (the session's model pump) continues on the read loop's thread.
+    private readonly LiveEventQueue _events = new(EventCapacity);
     private readonly GeminiServerMessageReader _messages = new();
     private readonly List<LiveEvent> _parsed = [];
     private readonly CancellationTokenSource _readerStop = new();
@@ -229,28 +226,7 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
         }
     }
 
-    public ValueTask<LiveEvent> ReceiveAsync(CancellationToken cancellationToken)
-    {
-        if (_events.Reader.TryRead(out var next))
-        {
-            return new ValueTask<LiveEvent>(next);
-        }
-
-        return ReceiveSlowAsync(cancellationToken);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<LiveEvent> ReceiveSlowAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            return LiveEvent.ForClosed(null);
-        }
-    }
+    public ValueTask<LiveEvent> ReceiveAsync(CancellationToken cancellationToken) => _events.ReadAsync(cancellationToken);
 
     public async ValueTask CloseAsync(CancellationToken cancellationToken)
     {
@@ -299,14 +275,7 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
         {
         }
 
-        // Audio nobody will read goes back to the pool.
-        while (_events.Reader.TryRead(out var pending))
-        {
-            if (pending.Kind == LiveEventKind.Audio)
-            {
-                pending.Audio.Return();
-            }
-        }
+        _events.CompleteAndReturnPending();
 
         _socket.Dispose();
         _readerStop.Dispose();
@@ -447,17 +416,17 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
             {
                 if (failure is not null)
                 {
-                    await _events.Writer.WriteAsync(LiveEvent.ForError(failure), token).ConfigureAwait(false);
+                    await _events.WriteAsync(LiveEvent.ForError(failure), token).ConfigureAwait(false);
                 }
 
-                await _events.Writer.WriteAsync(LiveEvent.ForClosed(failure), token).ConfigureAwait(false);
+                await _events.WriteAsync(LiveEvent.ForClosed(failure), token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 // Disposed: nobody reads any more.
             }
 
-            _events.Writer.TryComplete();
+            _events.Complete();
         }
     }
 
@@ -466,14 +435,7 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
         _parsed.Clear();
         if (!_messages.Read(message, _parsed, out var setupComplete))
         {
-            foreach (var e in _parsed)
-            {
-                if (e.Kind == LiveEventKind.Audio)
-                {
-                    e.Audio.Return();
-                }
-            }
-
+            ReturnAudio(CollectionsMarshal.AsSpan(_parsed));
             _parsed.Clear();
             Log.InvalidMessage(_logger, _connectionId, message.Length);
             return ValueTask.CompletedTask;
@@ -497,29 +459,37 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     {
         for (var i = 0; i < _parsed.Count; i++)
         {
-            var e = _parsed[i];
-            if (!_events.Writer.TryWrite(e))
+            var written = false;
+            try
             {
-                try
+                written = await _events.WriteAsync(_parsed[i], cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (!written)
                 {
-                    await _events.Writer.WriteAsync(e, cancellationToken).ConfigureAwait(false);
+                    ReturnAudio(CollectionsMarshal.AsSpan(_parsed)[i..]);
                 }
-                catch
-                {
-                    for (var j = i; j < _parsed.Count; j++)
-                    {
-                        if (_parsed[j].Kind == LiveEventKind.Audio)
-                        {
-                            _parsed[j].Audio.Return();
-                        }
-                    }
+            }
 
-                    throw;
-                }
+            if (!written)
+            {
+                break;
             }
         }
 
         _parsed.Clear();
+    }
+
+    private static void ReturnAudio(ReadOnlySpan<LiveEvent> events)
+    {
+        foreach (var e in events)
+        {
+            if (e.Kind == LiveEventKind.Audio)
+            {
+                e.Audio.Return();
+            }
+        }
     }
 
     private async ValueTask<LiveError?> OnCloseReceivedAsync()
