@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Runs every test suite: the .NET test projects of VoiceChat.Core.sln, then each eng/suites/*.sh
-# (browser, JavaScript, SDK cross-check, packaging, load smoke), which install what they need.
+# (allocation counts on a Release build, browser, JavaScript, SDK cross-check, packaging, load
+# smoke), which install what they need.
 # The last line is "N passed, N failed".
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export VOICECHAT_RESULTS="${VOICECHAT_RESULTS:-$root/artifacts/test-results}"
 rm -rf "$VOICECHAT_RESULTS"
 mkdir -p "$VOICECHAT_RESULTS"
+
+# shellcheck source=eng/trx-counts.sh
+source eng/trx-counts.sh
 
 status=0
 started=$(date +%s)
@@ -23,14 +27,7 @@ if dotnet build VoiceChat.Core.sln -nologo -v:q; then
     --logger "trx" --logger "console;verbosity=normal" \
     --results-directory "$VOICECHAT_RESULTS/dotnet" \
     --blame-hang-timeout 5m || status=1
-  passed=0; failed=0
-  for trx in "$VOICECHAT_RESULTS"/dotnet/*.trx; do
-    [ -f "$trx" ] || continue
-    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
-    p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
-    f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-    passed=$(( passed + ${p:-0} )); failed=$(( failed + ${f:-0} ))
-  done
+  read -r passed failed < <(trx_counts "$VOICECHAT_RESULTS/dotnet")
   if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
   echo "$passed $failed" > "$VOICECHAT_RESULTS/dotnet.counts"
 else

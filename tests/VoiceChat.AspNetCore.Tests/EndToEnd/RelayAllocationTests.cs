@@ -12,16 +12,17 @@ namespace VoiceChat.Tests.EndToEnd;
 /// thread, so that thread's allocation count is the relay's, apart from the client and the emulator,
 /// which run on the thread pool.
 /// </summary>
+[Trait("Category", "Allocations")]
 public sealed class RelayAllocationTests
 {
     private const int FrameBytes = 1280; // 40 ms at 16 kHz; the echo answers with the same bytes
     private const int Window = 50;
 
-    [LinuxFact]
+    [AllocationFact(LinuxOnly = true)]
     public Task A_relayed_frame_and_its_answer_allocate_nothing_on_the_socket_loop_once_warm() =>
         MeasureAsync(withTools: false);
 
-    [LinuxFact]
+    [AllocationFact(LinuxOnly = true)]
     public Task With_tools_registered_a_relayed_frame_still_allocates_nothing() =>
         MeasureAsync(withTools: true);
 

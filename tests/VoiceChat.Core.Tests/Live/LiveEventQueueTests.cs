@@ -214,7 +214,8 @@ public sealed class LiveEventQueueTests
         (await first).Text.Should().Be("5");
     }
 
-    [Fact]
+    [AllocationFact]
+    [Trait("Category", "Allocations")]
     public async Task Waiting_with_a_cancellable_token_allocates_nothing_once_warm()
     {
         var queue = new LiveEventQueue(8);
