@@ -459,21 +459,21 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     {
         for (var i = 0; i < _parsed.Count; i++)
         {
-            var written = false;
+            bool written;
             try
             {
                 written = await _events.WriteAsync(_parsed[i], cancellationToken).ConfigureAwait(false);
             }
-            finally
+            catch
             {
-                if (!written)
-                {
-                    ReturnAudio(CollectionsMarshal.AsSpan(_parsed)[i..]);
-                }
+                ReturnAudio(CollectionsMarshal.AsSpan(_parsed)[i..]);
+                throw;
             }
 
             if (!written)
             {
+                // The queue was completed: nobody will read these.
+                ReturnAudio(CollectionsMarshal.AsSpan(_parsed)[i..]);
                 break;
             }
         }
