@@ -33,7 +33,7 @@ public sealed class AllocationFactAttribute : FactAttribute
             _linuxOnly = value;
             if (value && !OperatingSystem.IsLinux() && Skip is null)
             {
-                Skip = "The socket loop runs on Linux only (epoll).";
+                Skip = LinuxFactAttribute.SkipReason;
             }
         }
     }

@@ -4,11 +4,14 @@ namespace VoiceChat.Tests;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class LinuxFactAttribute : FactAttribute
 {
+    /// <summary>Why such a test is skipped elsewhere.</summary>
+    public const string SkipReason = "The socket loop runs on Linux only (epoll).";
+
     public LinuxFactAttribute()
     {
         if (!OperatingSystem.IsLinux())
         {
-            Skip = "The socket loop runs on Linux only (epoll).";
+            Skip = SkipReason;
         }
     }
 }

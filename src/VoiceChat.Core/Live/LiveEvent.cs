@@ -110,6 +110,9 @@ internal readonly struct LiveEvent
     public static LiveEvent ForError(LiveError error) => new(LiveEventKind.Error) { Error = error };
 
     public static LiveEvent ForClosed(LiveError? error) => new(LiveEventKind.Closed) { Error = error };
+
+    /// <summary>Hands an audio event's buffer back to the pool, for an event nobody will forward; other kinds hold none.</summary>
+    public void ReturnAudio() => Audio.Return();
 }
 
 /// <summary>Audio in a buffer rented from <see cref="Pool"/>; whoever holds it last returns it.</summary>

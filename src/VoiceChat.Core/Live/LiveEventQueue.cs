@@ -224,10 +224,7 @@ internal sealed class LiveEventQueue : IValueTaskSource<bool>
         Complete();
         while (TryRead(out var pending))
         {
-            if (pending.Kind == LiveEventKind.Audio)
-            {
-                pending.Audio.Return();
-            }
+            pending.ReturnAudio();
         }
     }
 

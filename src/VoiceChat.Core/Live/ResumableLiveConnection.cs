@@ -268,10 +268,7 @@ internal sealed partial class ResumableLiveConnection : ILiveConnection
 
         while (_queued.TryDequeue(out var e))
         {
-            if (e.Kind == LiveEventKind.Audio)
-            {
-                e.Audio.Return();
-            }
+            e.ReturnAudio();
         }
 
         _lifetime.Dispose();

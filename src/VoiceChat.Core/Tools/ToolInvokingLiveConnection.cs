@@ -129,9 +129,9 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
                         await WriteAsync(e, token).ConfigureAwait(false);
                         return;
                     default:
-                        if (!await WriteAsync(e, token).ConfigureAwait(false) && e.Kind == LiveEventKind.Audio)
+                        if (!await WriteAsync(e, token).ConfigureAwait(false))
                         {
-                            e.Audio.Return();
+                            e.ReturnAudio();
                         }
 
                         continue;

@@ -485,10 +485,7 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     {
         foreach (var e in events)
         {
-            if (e.Kind == LiveEventKind.Audio)
-            {
-                e.Audio.Return();
-            }
+            e.ReturnAudio();
         }
     }
 
