@@ -266,7 +266,7 @@ def report(out, command, limit_ms, relays, memory="", model="echo"):
                 cpu_rows[r["target"]] = (r["result"].get("server") or {}).get("cpu_seconds_per_session_minute", 0)
         summary["cpu_seconds_per_session_minute_at"] = {"sessions": n, "by_relay": cpu_rows}
 
-    for other in ("voicechat-kestrel", "node", "python"):
+    for other in ("node", "python"):
         pair = pair_cpu(rows, "voicechat", other)
         if pair:
             summary["cpu_voicechat_vs_%s" % other] = pair
@@ -338,7 +338,7 @@ def report(out, command, limit_ms, relays, memory="", model="echo"):
         md.append("- CPU per session at %d sessions, the largest step every relay carried: VoiceChat %.4f CPU seconds per "
                   "session-minute. At that rate one core would serve about %d sessions at 100 %% CPU." % (
                       n, vc_cpu, int(60 / vc_cpu) if vc_cpu else 0))
-    for other in ("voicechat-kestrel", "node", "python"):
+    for other in ("node", "python"):
         pair = summary.get("cpu_voicechat_vs_%s" % other)
         if pair:
             md.append("- CPU per session against the %s peer at %d sessions, the largest step both carried: VoiceChat %.4f, "

@@ -3,11 +3,10 @@
 # a Gemini Live echo as the model (native/gemini_echo.c, or the emulator's echo mode) and a direct-to-model baseline.
 #
 #   bench/run.sh [--duration SECONDS] [--settle SECONDS] [--steps "100 250 500 750 1000 1500 2000 4000"]
-#                [--relays "voicechat voicechat-kestrel node python"] [--frame-ms 40] [--ramp 500] [--memory 1000@100]
+#                [--relays "voicechat node python"] [--frame-ms 40] [--ramp 500] [--memory 1000@100]
 #                [--model echo|emulator] [--floor yes|no] [--out DIR]
 #
-# "voicechat" is the sample as its container image runs it (on VoiceChat's socket loop);
-# "voicechat-kestrel" is the same without the socket loop, on Kestrel's socket transport.
+# "voicechat" is the sample as its container image runs it (Kestrel's socket transport, inline completions).
 # For each step N (sessions) it measures the model side directly, then each relay that has carried
 # every step so far: a fresh model side and a fresh relay per run, the relay pinned to core 0, the load
 # generator and the model side to core 1. A relay carries N when all N sessions stay connected for the
@@ -33,7 +32,7 @@ root=$(cd "$here/.." && pwd)
 duration=30
 settle=5
 steps="100 250 500 750 1000 1500 2000 4000"
-relays="voicechat voicechat-kestrel node python"
+relays="voicechat node python"
 frame_ms=40
 ramp=500
 memory="1000@100"
@@ -162,12 +161,9 @@ start_relay() {
   relay_port=$(free_port)
   local log="$out/logs/$tag.log"
   case "$relay" in
-    voicechat|voicechat-kestrel)
-      # The environment of the sample's container image (samples/VoiceChat.Sample/Dockerfile); the
-      # "-kestrel" variant leaves out the socket loop and runs on Kestrel's socket transport.
-      local socket_loop=1
-      [ "$relay" = voicechat-kestrel ] && socket_loop=0
-      ASPNETCORE_ENVIRONMENT=Production DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 VOICECHAT_SOCKET_LOOP=$socket_loop \
+    voicechat)
+      # The environment of the sample's container image (samples/VoiceChat.Sample/Dockerfile).
+      ASPNETCORE_ENVIRONMENT=Production DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
       Logging__LogLevel__Default=Warning \
       VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$emulator_port" VoiceChat__Gemini__ApiKey=bench \
       VoiceChat__MaxConcurrentSessions=20000 \

@@ -19,14 +19,6 @@ if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLET
     builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
 }
 
-// The image also sets VOICECHAT_SOCKET_LOOP=1: on Linux, Kestrel's IP endpoints and the model
-// connections then run on VoiceChat's own epoll loops, which read a socket only once it has data and
-// take less CPU per relayed frame (docs/deployment.md). The same rule holds: nothing may block there.
-if (Environment.GetEnvironmentVariable("VOICECHAT_SOCKET_LOOP") == "1")
-{
-    builder.WebHost.UseVoiceChatSocketLoop();
-}
-
 // Cloud Run kills the process 10 s after SIGTERM: sessions get going_away well before that.
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
 

@@ -8,7 +8,7 @@ namespace VoiceChat.Tests;
 /// A test that counts bytes allocated. Only optimised code allocates what it will in production (a
 /// Debug build makes every async state machine a class, allocated per call), so it is skipped when
 /// VoiceChat.Core was built without optimisation; <c>eng/suites/10-allocations.sh</c> runs these
-/// tests on a Release build. With <see cref="LinuxOnly"/>, also skipped off Linux (the socket loop).
+/// tests on a Release build.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class AllocationFactAttribute : FactAttribute
@@ -24,19 +24,4 @@ public sealed class AllocationFactAttribute : FactAttribute
         }
     }
 
-    /// <summary>Skip off Linux as well.</summary>
-    public bool LinuxOnly
-    {
-        get => _linuxOnly;
-        set
-        {
-            _linuxOnly = value;
-            if (value && !OperatingSystem.IsLinux() && Skip is null)
-            {
-                Skip = LinuxFactAttribute.SkipReason;
-            }
-        }
-    }
-
-    private bool _linuxOnly;
 }

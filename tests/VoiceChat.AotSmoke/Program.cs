@@ -1,10 +1,8 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 // The smallest real host: the relay with the built-in emulator (no credentials configured), the
-// voice endpoint and the health endpoints, on the socket loop (its epoll calls are source-generated
-// P/Invoke, which native AOT must keep). Run the native binary with --urls http://127.0.0.1:0.
+// voice endpoint and the health endpoints. Run the native binary with --urls http://127.0.0.1:0.
 var builder = WebApplication.CreateSlimBuilder(args);
-builder.WebHost.UseVoiceChatSocketLoop();
 
 builder.Services.AddVoiceChat()
     .UseLiveApiEmulator();

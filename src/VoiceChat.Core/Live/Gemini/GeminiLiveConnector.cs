@@ -3,7 +3,6 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VoiceChat.Live.WebSockets;
-using VoiceChat.Sockets;
 using VoiceChat.Tools;
 
 namespace VoiceChat.Live.Gemini;
@@ -24,17 +23,9 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
     private readonly ILogger _logger;
     private long _connectionCount;
 
-    public GeminiLiveConnector(IOptions<VoiceChatOptions> options, IAccessTokenSource tokens, ToolRegistry tools, TimeProvider time, ILogger<GeminiLiveConnector> logger, SocketLoopGroup? socketLoops = null)
+    public GeminiLiveConnector(IOptions<VoiceChatOptions> options, IAccessTokenSource tokens, ToolRegistry tools, TimeProvider time, ILogger<GeminiLiveConnector> logger)
     {
-        var handler = new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false };
-        if (socketLoops is not null)
-        {
-            // The model's connections then share the socket loops of the client connections (TLS runs over them).
-            handler.ConnectCallback = async (context, cancellationToken) =>
-                new DuplexPipeStream(await socketLoops.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false));
-        }
-
-        _http = new HttpMessageInvoker(handler, disposeHandler: true);
+        _http = new HttpMessageInvoker(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }, disposeHandler: true);
         _options = options;
         _tokens = tokens;
         _tools = tools.Tools;
