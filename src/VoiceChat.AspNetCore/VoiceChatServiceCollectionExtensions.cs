@@ -1,11 +1,16 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VoiceChat;
 using VoiceChat.AspNetCore.Health;
 using VoiceChat.AspNetCore.Hosting;
+using VoiceChat.AspNetCore.Resume;
 using VoiceChat.Live;
 using VoiceChat.Sessions;
+using VoiceChat.Sessions.Resume;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -38,6 +43,13 @@ public static class VoiceChatServiceCollectionExtensions
         services.TryAddSingleton<VoiceChatMarkerService>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<VoiceSessionRegistry>();
+        services.TryAddSingleton<RedisConnection>();
+        services.TryAddSingleton<RedisResumeStore>();
+        services.TryAddSingleton(sp => new VoiceConversationDirectory(
+            sp.GetRequiredService<ILogger<VoiceConversationDirectory>>(),
+            string.IsNullOrWhiteSpace(sp.GetRequiredService<IOptions<VoiceChatOptions>>().Value.Resume.Redis) ? null : sp.GetRequiredService<RedisResumeStore>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KeyManagementOptions>, SharedKeyRingSetup>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<DataProtectionOptions>, SharedKeyRingSetup>());
         services.TryAddSingleton<VoiceChatRequestHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, VoiceChatShutdownService>());
         services.AddHealthChecks().AddCheck<VoiceChatHealthCheck>("voicechat", tags: ["ready"]);

@@ -39,4 +39,43 @@ public sealed class VoiceChatOptions
 
     /// <summary>The upstream model service.</summary>
     public GeminiOptions Gemini { get; set; } = new();
+
+    /// <summary>How a session survives its client connection: the resume window, the replay buffer, shared state.</summary>
+    public ResumeOptions Resume { get; set; } = new();
+}
+
+/// <summary>
+/// How sessions outlive a dropped client connection (section <c>VoiceChat:Resume</c>;
+/// docs/protocol.md, "Resuming a session", describes the exchange).
+/// </summary>
+public sealed class ResumeOptions
+{
+    /// <summary>
+    /// How long a session whose client connection dropped without <c>end_session</c> is kept, with its
+    /// model connection open and the model's output buffered, waiting for the client to resume it.
+    /// Default 30 s; zero ends a session with its connection.
+    /// </summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The most bytes of server messages a session keeps for replay (what the client has not acknowledged,
+    /// and everything produced while no client is connected). Default 2 MiB. Past it the oldest are
+    /// dropped, and a resume replays from later than the client asked (<c>replay_from</c> says from where).
+    /// </summary>
+    public int BufferBytes { get; set; } = 2 * 1024 * 1024;
+
+    /// <summary>
+    /// How often, at most, the server tells a counting client how many of its messages arrived (<c>ack</c>).
+    /// Default 250 ms.
+    /// </summary>
+    public TimeSpan AckInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// A StackExchange.Redis configuration string (for example <c>10.0.0.3:6379</c> for Memorystore).
+    /// When set, each session's latest model resumption handle, settled setup and user are kept in
+    /// Redis, so a client that comes back to another instance resumes the same model conversation
+    /// there, and the Data Protection keys are shared so tickets work on every instance. Unset: resume
+    /// works on the same instance only.
+    /// </summary>
+    public string? Redis { get; set; }
 }

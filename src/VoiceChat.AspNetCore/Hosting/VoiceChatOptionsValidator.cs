@@ -21,6 +21,17 @@ internal sealed class VoiceChatOptionsValidator : IValidateOptions<VoiceChatOpti
             builder.AddError("VoiceChat:Gemini must not be null.");
         }
 
+        if (options.Resume is null)
+        {
+            builder.AddError("VoiceChat:Resume must not be null.");
+        }
+        else
+        {
+            Range(builder, "Resume:Window", options.Resume.Window, TimeSpan.Zero, TimeSpan.FromHours(2));
+            Range(builder, "Resume:BufferBytes", options.Resume.BufferBytes, 64 * 1024, 256 * 1024 * 1024);
+            Range(builder, "Resume:AckInterval", options.Resume.AckInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(10));
+        }
+
         return builder.Build();
     }
 

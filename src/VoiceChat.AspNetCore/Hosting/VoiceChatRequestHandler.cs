@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using VoiceChat.AspNetCore.Transport;
 using VoiceChat.Live;
 using VoiceChat.Sessions;
+using VoiceChat.Sessions.Resume;
 
 namespace VoiceChat.AspNetCore.Hosting;
 
@@ -13,6 +14,7 @@ internal sealed partial class VoiceChatRequestHandler
 {
     private readonly ILiveConnectionFactory _liveFactory;
     private readonly VoiceSessionRegistry _registry;
+    private readonly VoiceConversationDirectory _conversations;
     private readonly IOptionsMonitor<VoiceChatOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger _sessionLogger;
@@ -20,12 +22,14 @@ internal sealed partial class VoiceChatRequestHandler
     public VoiceChatRequestHandler(
         ILiveConnectionFactory liveFactory,
         VoiceSessionRegistry registry,
+        VoiceConversationDirectory conversations,
         IOptionsMonitor<VoiceChatOptions> options,
         TimeProvider time,
         ILoggerFactory loggerFactory)
     {
         _liveFactory = liveFactory;
         _registry = registry;
+        _conversations = conversations;
         _options = options;
         _time = time;
         _sessionLogger = loggerFactory.CreateLogger("VoiceChat.Sessions.VoiceSession");
@@ -55,7 +59,7 @@ internal sealed partial class VoiceChatRequestHandler
         }).ConfigureAwait(false);
 
         using var transport = new WebSocketClientTransport(socket, context.RequestAborted);
-        var session = new VoiceSession(transport, _liveFactory, options, _time, _sessionLogger, context.User, AuthenticatedUserId(context.User));
+        var session = new VoiceSession(transport, _liveFactory, _conversations, options, _time, _sessionLogger, context.User, AuthenticatedUserId(context.User));
         await using (session.ConfigureAwait(false))
         {
             if (!_registry.TryAdd(session))

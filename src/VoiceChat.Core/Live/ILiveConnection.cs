@@ -40,8 +40,17 @@ internal interface ILiveConnection : IAsyncDisposable
 internal interface ILiveConnectionFactory
 {
     /// <summary>
-    /// Connects and completes the setup handshake. Throws <see cref="LiveConnectionException"/>
-    /// when the service refuses or cannot be reached.
+    /// Runs the session hooks, connects and completes the setup handshake. Throws
+    /// <see cref="LiveConnectionException"/> when the service refuses or cannot be reached.
     /// </summary>
-    ValueTask<ILiveConnection> ConnectAsync(LiveSessionRequest request, CancellationToken cancellationToken);
+    ValueTask<LiveSessionConnection> ConnectAsync(LiveSessionRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Continues a conversation that another process started: its settled setup (the hooks are not
+    /// run again) and the model's resumption handle.
+    /// </summary>
+    ValueTask<LiveSessionConnection> ResumeAsync(LiveSessionSetup setup, string resumptionHandle, CancellationToken cancellationToken);
 }
+
+/// <summary>A session's decorated upstream connection and the setup it was opened with.</summary>
+internal sealed record LiveSessionConnection(ILiveConnection Connection, LiveSessionSetup Setup);

@@ -42,32 +42,43 @@ internal sealed partial class LiveConnectionFactory : ILiveConnectionFactory
         _logger = loggers.CreateLogger<LiveConnectionFactory>();
     }
 
-    public async ValueTask<ILiveConnection> ConnectAsync(LiveSessionRequest request, CancellationToken cancellationToken)
+    public async ValueTask<LiveSessionConnection> ConnectAsync(LiveSessionRequest request, CancellationToken cancellationToken)
+    {
+        var setup = await ResolveSetupAsync(request, _options.Value.Gemini, cancellationToken).ConfigureAwait(false);
+        return await OpenAsync(setup, resumptionHandle: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<LiveSessionConnection> ResumeAsync(LiveSessionSetup setup, string resumptionHandle, CancellationToken cancellationToken) =>
+        OpenAsync(setup, resumptionHandle, cancellationToken);
+
+    private async ValueTask<LiveSessionConnection> OpenAsync(LiveSessionSetup setup, string? resumptionHandle, CancellationToken cancellationToken)
     {
         var gemini = _options.Value.Gemini;
-        var setup = await ResolveSetupAsync(request, gemini, cancellationToken).ConfigureAwait(false);
-        var first = await _connector.ConnectAsync(setup, resumptionHandle: null, cancellationToken).ConfigureAwait(false);
+        var first = await _connector.ConnectAsync(setup, resumptionHandle, cancellationToken).ConfigureAwait(false);
         var resumable = new ResumableLiveConnection(
             first,
             _connector,
             setup,
-            ResumptionSettings.From(gemini, request.InputSampleRate),
+            ResumptionSettings.From(gemini, setup.Request.InputSampleRate),
             _time,
-            _loggers.CreateLogger<ResumableLiveConnection>());
+            _loggers.CreateLogger<ResumableLiveConnection>(),
+            resumptionHandle);
         if (_tools.Tools.Count == 0)
         {
             // Nothing to run: the model is not told of any function, so it calls none. One hop less per event.
-            return resumable;
+            return new LiveSessionConnection(resumable, setup);
         }
 
-        return new ToolInvokingLiveConnection(
-            resumable,
-            request.SessionId,
-            _tools,
-            _scopes,
-            gemini.ToolTimeout,
-            _time,
-            _loggers.CreateLogger<ToolInvokingLiveConnection>());
+        return new LiveSessionConnection(
+            new ToolInvokingLiveConnection(
+                resumable,
+                setup.Request.SessionId,
+                _tools,
+                _scopes,
+                gemini.ToolTimeout,
+                _time,
+                _loggers.CreateLogger<ToolInvokingLiveConnection>()),
+            setup);
     }
 
     private async ValueTask<LiveSessionSetup> ResolveSetupAsync(LiveSessionRequest request, GeminiOptions gemini, CancellationToken cancellationToken)

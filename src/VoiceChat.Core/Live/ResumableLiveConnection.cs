@@ -71,8 +71,10 @@ internal sealed partial class ResumableLiveConnection : ILiveConnection
         LiveSessionSetup setup,
         ResumptionSettings settings,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        string? resumedFrom = null)
     {
+        _handle = resumedFrom;
         _current = first;
         _connector = connector;
         _setup = setup;
@@ -193,10 +195,12 @@ internal sealed partial class ResumableLiveConnection : ILiveConnection
 
                     continue;
                 case LiveEventKind.ResumptionUpdate:
-                    // Only a resumable point is worth returning to (reference §3).
+                    // Only a resumable point is worth returning to (reference §3); the session keeps it too,
+                    // so that another process can take the conversation over.
                     if (e.Resumable && !string.IsNullOrEmpty(e.ResumptionHandle))
                     {
                         _handle = e.ResumptionHandle;
+                        return e;
                     }
 
                     continue;

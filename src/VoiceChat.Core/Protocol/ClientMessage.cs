@@ -13,6 +13,9 @@ internal enum ClientMessageKind
     AudioStreamEnd,
     EndSession,
     Ping,
+
+    /// <summary>The client's count of sequenced server messages it has received (resumable sessions).</summary>
+    Ack,
 }
 
 /// <summary>The fields of <c>start_session</c>.</summary>
@@ -23,7 +26,8 @@ internal sealed record StartSessionMessage(
     string? Voice,
     string? Language,
     int InputSampleRate,
-    IReadOnlyDictionary<string, string> Metadata);
+    IReadOnlyDictionary<string, string> Metadata,
+    long? Received = null);
 
 /// <summary>
 /// One decoded client text message, or the protocol error it caused. A struct: the audio message
@@ -45,6 +49,9 @@ internal readonly struct ClientMessage
 
     /// <summary>The text of a <c>text</c> message, or the id of a <c>ping</c>.</summary>
     public string? Text { get; init; }
+
+    /// <summary>The <c>received</c> count of an <c>ack</c>.</summary>
+    public long Received { get; init; }
 
     public bool IsError => ErrorCode is not null;
 

@@ -138,6 +138,23 @@ internal static class ClientMessageReader
             return ReadMetadata(ref reader, out fields.Metadata);
         }
 
+        if (reader.ValueTextEquals("received"u8))
+        {
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                return null;
+            }
+
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var received) || received < 0)
+            {
+                return "Field 'received' must be a non-negative integer.";
+            }
+
+            fields.Received = received;
+            return null;
+        }
+
         // Unknown fields are ignored so that later protocol versions can add fields.
         reader.Read();
         reader.Skip();
@@ -187,7 +204,7 @@ internal static class ClientMessageReader
                 return new ClientMessage
                 {
                     Kind = ClientMessageKind.StartSession,
-                    Start = new StartSessionMessage(fields.UserId, fields.SessionId, fields.ResumeToken, fields.Voice, fields.Language, rate, fields.Metadata ?? EmptyMetadata),
+                    Start = new StartSessionMessage(fields.UserId, fields.SessionId, fields.ResumeToken, fields.Voice, fields.Language, rate, fields.Metadata ?? EmptyMetadata, fields.Received),
                 };
             case "text":
                 return string.IsNullOrWhiteSpace(fields.Text)
@@ -203,6 +220,10 @@ internal static class ClientMessageReader
                 return new ClientMessage { Kind = ClientMessageKind.EndSession };
             case "ping":
                 return new ClientMessage { Kind = ClientMessageKind.Ping, Text = fields.Id };
+            case "ack":
+                return fields.Received is { } count
+                    ? new ClientMessage { Kind = ClientMessageKind.Ack, Received = count }
+                    : ClientMessage.Failure(VoiceChatErrorCodes.InvalidMessage, "Message 'ack' needs a 'received' field.");
             default:
                 return ClientMessage.Failure(VoiceChatErrorCodes.UnknownType, $"Unknown message type '{Truncate(fields.Type, 64)}'.");
         }
@@ -337,6 +358,7 @@ internal static class ClientMessageReader
         public string? Text;
         public string? Id;
         public int? InputSampleRate;
+        public long? Received;
         public Dictionary<string, string>? Metadata;
         public PooledAudio Audio;
         public bool HasData;

@@ -28,14 +28,31 @@ internal sealed class ServerMessageWriter : IDisposable
 
     public static ReadOnlyMemory<byte> TurnComplete { get; } = """{"type":"turn_complete"}"""u8.ToArray();
 
-    public ReadOnlyMemory<byte> SessionStarted(string sessionId, string resumeToken, int inputSampleRate, bool resumed)
+    public ReadOnlyMemory<byte> SessionStarted(string sessionId, string resumeToken, int inputSampleRate, in SessionResume resume)
     {
         Begin("session_started"u8);
         _json.WriteString("session_id"u8, sessionId);
         _json.WriteString("resume_token"u8, resumeToken);
         _json.WriteNumber("input_sample_rate"u8, inputSampleRate);
         _json.WriteNumber("output_sample_rate"u8, OutputSampleRate);
-        _json.WriteBoolean("resumed"u8, resumed);
+        _json.WriteBoolean("resumed"u8, resume.Resumed);
+        if (resume.Resumed)
+        {
+            _json.WriteNumber("received"u8, resume.Received);
+            _json.WriteNumber("replay_from"u8, resume.ReplayFrom);
+        }
+        else if (resume.FailedReason is not null)
+        {
+            _json.WriteString("resume_failed"u8, resume.FailedReason);
+        }
+
+        return End();
+    }
+
+    public ReadOnlyMemory<byte> Ack(long received)
+    {
+        Begin("ack"u8);
+        _json.WriteNumber("received"u8, received);
         return End();
     }
 
@@ -113,4 +130,14 @@ internal sealed class ServerMessageWriter : IDisposable
         _json.Flush();
         return _buffer.WrittenMemory;
     }
+}
+
+/// <summary>How a <c>session_started</c> relates to an earlier connection (docs/protocol.md, "Resuming").</summary>
+/// <param name="Resumed">The conversation of the client's <c>resume_token</c> goes on.</param>
+/// <param name="Received">Sequenced client messages the server has received in this conversation.</param>
+/// <param name="ReplayFrom">The sequence number of the first server message replayed after this one.</param>
+/// <param name="FailedReason">Why a token that was sent did not resume (a fresh session started).</param>
+internal readonly record struct SessionResume(bool Resumed, long Received, long ReplayFrom, string? FailedReason)
+{
+    public static SessionResume Fresh(string? failedReason) => new(false, 0, 0, failedReason);
 }

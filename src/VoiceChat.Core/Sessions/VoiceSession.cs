@@ -1,23 +1,25 @@
-using System.Buffers.Text;
 using System.Security.Claims;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using VoiceChat.Live;
 using VoiceChat.Protocol;
+using VoiceChat.Sessions.Resume;
 
 namespace VoiceChat.Sessions;
 
 /// <summary>
-/// One connected client. A receive loop (client → model) and a model pump (model → client), in the
-/// shape of SignalR's WebSocketsServerTransport: whichever side ends the session records why, the
-/// session sends the matching last message and close, waits a bounded time for the client's close,
-/// then aborts. Client sends are serialised by one lock; client reads are never cancelled while the
-/// session still wants to speak (cancelling a WebSocket read aborts the socket).
+/// One client connection. A receive loop (client → model) here and the model pump of the
+/// <see cref="VoiceConversation"/> it is attached to (model → client), in the shape of SignalR's
+/// WebSocketsServerTransport: whichever side ends the connection records why, the session sends the
+/// matching last message and close, waits a bounded time for the client's close, then aborts. Client
+/// sends are serialised by one lock; client reads are never cancelled while the session still wants
+/// to speak (cancelling a WebSocket read aborts the socket). A connection that drops without
+/// <c>end_session</c> leaves its conversation waiting for a resume instead of ending it.
 /// </summary>
 internal sealed partial class VoiceSession : IAsyncDisposable
 {
     private readonly IClientTransport _transport;
     private readonly ILiveConnectionFactory _liveFactory;
+    private readonly VoiceConversationDirectory _conversations;
     private readonly VoiceChatOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -35,17 +37,18 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     private volatile bool _stopping;
     private bool _closeSent;
     private volatile bool _clientGone;
-    private ILiveConnection? _live;
-    private Task _modelPump = Task.CompletedTask;
+    private VoiceConversation? _conversation;
     private ITimer? _startTimer;
     private ITimer? _idleTimer;
-    private ITimer? _durationTimer;
     private long _lastReceived;
+    private long _lastAckSent;
+    private bool _countsAcknowledged;
     private CancellationToken _aborted;
 
     public VoiceSession(
         IClientTransport transport,
         ILiveConnectionFactory liveFactory,
+        VoiceConversationDirectory conversations,
         VoiceChatOptions options,
         TimeProvider time,
         ILogger logger,
@@ -54,6 +57,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     {
         _transport = transport;
         _liveFactory = liveFactory;
+        _conversations = conversations;
         _options = options;
         _time = time;
         _logger = logger;
@@ -63,6 +67,9 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
     /// <summary>The session's id once <c>start_session</c> was accepted.</summary>
     public string? SessionId { get; private set; }
+
+    /// <summary>Started (or resumed): shutdown then goes through the conversation, which keeps its state first.</summary>
+    public bool HasConversation => Volatile.Read(ref _conversation) is not null;
 
     /// <summary>Runs the session to its end. <paramref name="aborted"/> fires when the client connection is gone.</summary>
     public async Task RunAsync(CancellationToken aborted)
@@ -86,17 +93,23 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     /// <summary>Refuses the session before it starts: <see cref="RunAsync"/> sends the fatal error and closes.</summary>
     public void Reject(string code, string message) => StopFatal(code, message);
 
-    public async ValueTask DisposeAsync()
+    /// <summary>The conversation ends for a reason of its own: this connection tells the client.</summary>
+    public void StopFromConversation(VoiceSessionStop reason, LiveError? error) => Stop(reason, error);
+
+    /// <summary>A newer connection resumed the conversation: this one is dropped without a word.</summary>
+    public void Abandon()
+    {
+        Stop(VoiceSessionStop.Abandoned, null);
+        _transport.Abort();
+    }
+
+    public ValueTask DisposeAsync()
     {
         DisposeTimers();
-        if (_live is not null)
-        {
-            await _live.DisposeAsync().ConfigureAwait(false);
-        }
-
         _stopCts.Dispose();
         _sendLock.Dispose();
         _writer.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     private void Stop(VoiceSessionStop reason, LiveError? error)
@@ -143,7 +156,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                     {
                         StopFatal(VoiceChatErrorCodes.FrameTooLarge, $"Frames are limited to {_options.MaxFrameBytes} bytes.");
                     }
-                    else if (_live is null)
+                    else if (_conversation is null)
                     {
                         await HandleBeforeStartAsync(frame).ConfigureAwait(false);
                     }
@@ -223,41 +236,139 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
         // The start timeout covers the client; the model service's setup has its own timeout.
         _startTimer?.Dispose();
-        SessionId = start.SessionId ?? Guid.NewGuid().ToString("N");
-        var request = new LiveSessionRequest(SessionId, userId, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user);
+        var sessionUser = new SessionUser(userId, Verified: _authenticatedUserId is not null);
+        var (conversation, resumed, failedReason) = await OpenConversationAsync(start, sessionUser).ConfigureAwait(false);
+        if (conversation is null)
+        {
+            return;
+        }
 
-        ILiveConnection live;
+        _conversation = conversation;
+        _countsAcknowledged = start.Received is not null;
+        SessionId = conversation.SessionId;
+        if (!await conversation.AttachAsync(this, start.Received, resumed, failedReason, _stopCts.Token).ConfigureAwait(false))
+        {
+            StopFatal(VoiceChatErrorCodes.UpstreamUnavailable, "The session ended while it was being resumed.");
+            return;
+        }
+
+        if (resumed)
+        {
+            Log.SessionResumed(_logger, SessionId, userId);
+        }
+        else
+        {
+            conversation.Start();
+            Log.SessionStarted(_logger, SessionId, userId, start.InputSampleRate);
+        }
+
+        StartTimers();
+    }
+
+    /// <summary>
+    /// The conversation this connection attaches to: the one of a valid resume token (waiting in this
+    /// process, or taken over from the shared store), else a new one. Null when the session stopped.
+    /// </summary>
+    private async ValueTask<(VoiceConversation? Conversation, bool Resumed, string? FailedReason)> OpenConversationAsync(StartSessionMessage start, SessionUser user)
+    {
+        string? failedReason = null;
+        if (start.ResumeToken is { } token)
+        {
+            var key = ResumeTokens.Key(token);
+            var local = _conversations.TryTake(key);
+            if (local is not null && local.BelongsTo(user))
+            {
+                return (local, true, null);
+            }
+
+            if (local is not null)
+            {
+                _conversations.Index(local, key); // another user's token: it stays where it was
+            }
+            else if (await TakeOverAsync(key, user).ConfigureAwait(false) is { } takenOver)
+            {
+                return (takenOver, true, null);
+            }
+
+            failedReason = "token_not_found";
+        }
+
+        SessionId = start.SessionId ?? Guid.NewGuid().ToString("N");
+        var request = new LiveSessionRequest(SessionId, user.Id, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user);
+        var live = await ConnectAsync(() => _liveFactory.ConnectAsync(request, _stopCts.Token)).ConfigureAwait(false);
+        if (live is null)
+        {
+            return (null, false, null);
+        }
+
+        return (new VoiceConversation(live, user, ResumeTokens.Key(ResumeTokens.Create()), _options, _conversations, _time, _logger), false, failedReason);
+    }
+
+    /// <summary>A conversation another instance kept in the shared store: resumed here from its model resumption handle.</summary>
+    private async ValueTask<VoiceConversation?> TakeOverAsync(string key, SessionUser user)
+    {
+        var state = await _conversations.TakeStoredAsync(key, _stopCts.Token).ConfigureAwait(false);
+        if (state is null)
+        {
+            return null;
+        }
+
+        if (!VoiceConversation.Matches(state.UserId, state.UserVerified, user) || state.ResumptionHandle is null)
+        {
+            if (state.ResumptionHandle is not null)
+            {
+                await _conversations.SaveAsync(key, state).ConfigureAwait(false); // not this user's: put it back
+            }
+
+            return null;
+        }
+
+        var request = new LiveSessionRequest(state.SessionId, state.UserId, state.Voice, state.Language, state.InputSampleRate, state.Metadata, _user);
+        var setup = new LiveSessionSetup(request, state.SystemInstruction, state.Voice, state.Language);
+        SessionId = state.SessionId;
+        var live = await ConnectAsync(() => _liveFactory.ResumeAsync(setup, state.ResumptionHandle, _stopCts.Token)).ConfigureAwait(false);
+        return live is null ? null : new VoiceConversation(live, user, key, _options, _conversations, _time, _logger, state) { };
+    }
+
+    private async ValueTask<LiveSessionConnection?> ConnectAsync(Func<ValueTask<LiveSessionConnection>> connect)
+    {
+        LiveSessionConnection live;
         try
         {
-            live = await _liveFactory.ConnectAsync(request, _stopCts.Token).ConfigureAwait(false);
+            live = await connect().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stopCts.IsCancellationRequested)
         {
-            return;
+            return null;
         }
         catch (LiveConnectionException ex)
         {
             Log.UpstreamRefused(_logger, SessionId, ex.Error.Code, ex.UpstreamDetail ?? ex.Message);
             Stop(VoiceSessionStop.Fatal, ex.Error);
-            return;
+            return null;
         }
 
-        _live = live;
         if (_stopping)
         {
-            return; // FinishAsync closes it.
+            await live.Connection.DisposeAsync().ConfigureAwait(false);
+            return null;
         }
 
-        var resumeToken = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24));
-        await SendMessageAsync(
-            static (writer, state) => writer.SessionStarted(state.SessionId!, state.resumeToken, state.InputSampleRate, resumed: false),
-            (SessionId, resumeToken, start.InputSampleRate),
-            _stopCts.Token).ConfigureAwait(false);
-        Log.SessionStarted(_logger, SessionId, userId, start.InputSampleRate);
-
-        StartTimers();
-        _modelPump = ModelPumpAsync(live);
+        return live;
     }
+
+    /// <summary>Sends <c>session_started</c> (the conversation calls it under its delivery gate).</summary>
+    public ValueTask<bool> SendSessionStartedAsync(string resumeToken, SessionResume resume) =>
+        SendMessageAsync(
+            static (writer, state) => writer.SessionStarted(state.SessionId, state.resumeToken, state.InputSampleRate, state.resume),
+            (SessionId: SessionId!, resumeToken, _conversation!.Setup.Request.InputSampleRate, resume),
+            _stopCts.Token);
+
+    /// <summary>A non-fatal error from the model side, sent without waiting (errors are not numbered).</summary>
+    public void SendNonFatalError(string code, string message) => _ = SendErrorAsync(code, message).AsTask();
+
+    /// <summary>Sends one numbered server message; false when the client is gone.</summary>
+    public ValueTask<bool> SendSequencedAsync(ReadOnlyMemory<byte> message, bool binary) => SendAsync(message, binary, _stopCts.Token);
 
     private async ValueTask HandleStartedAsync(ClientFrame frame)
     {
@@ -306,6 +417,9 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             case ClientMessageKind.Ping:
                 await SendMessageAsync(static (writer, id) => writer.Pong(id), message.Text, _stopCts.Token).ConfigureAwait(false);
                 break;
+            case ClientMessageKind.Ack:
+                _conversation!.Acknowledge(message.Received);
+                break;
             default:
                 await ForwardAsync(message.Kind, default, message.Text).ConfigureAwait(false);
                 break;
@@ -315,98 +429,34 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     /// <summary>Sends client input upstream; a failing model connection ends the session with its typed error.</summary>
     private async ValueTask ForwardAsync(ClientMessageKind kind, ReadOnlyMemory<byte> audio, string? text)
     {
-        var live = _live!;
+        var conversation = _conversation!;
         var token = _stopCts.Token;
         try
         {
-            var sending = kind switch
-            {
-                ClientMessageKind.Audio => live.SendAudioAsync(audio, token),
-                ClientMessageKind.Text => live.SendTextAsync(text!, token),
-                ClientMessageKind.ActivityStart => live.SendActivityStartAsync(token),
-                ClientMessageKind.ActivityEnd => live.SendActivityEndAsync(token),
-                ClientMessageKind.AudioStreamEnd => live.SendAudioStreamEndAsync(token),
-                _ => throw new InvalidOperationException($"{kind} is not forwarded upstream."),
-            };
-            await sending.ConfigureAwait(false);
+            await conversation.ForwardAsync(kind, audio, text, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
+            return;
         }
         catch (LiveConnectionException ex)
         {
             Log.UpstreamRefused(_logger, SessionId, ex.Error.Code, ex.UpstreamDetail ?? ex.Message);
             Stop(VoiceSessionStop.Fatal, ex.Error);
+            return;
         }
         catch (Exception ex) when (ex is not InvalidOperationException)
         {
             Log.UpstreamSendFailed(_logger, SessionId, ex);
             StopFatal(VoiceChatErrorCodes.UpstreamUnavailable, "The connection to the model service was lost.");
+            return;
         }
-    }
 
-    private async Task ModelPumpAsync(ILiveConnection live)
-    {
-        var token = _stopCts.Token;
-        try
+        // A counting client hears now and then how many of its messages arrived, so it can let them go.
+        if (_countsAcknowledged && _time.GetElapsedTime(_lastAckSent) >= _options.Resume.AckInterval)
         {
-            while (true)
-            {
-                var ev = await live.ReceiveAsync(token).ConfigureAwait(false);
-                switch (ev.Kind)
-                {
-                    case LiveEventKind.Audio:
-                        try
-                        {
-                            await SendAsync(ev.Audio.Memory, binary: true, token).ConfigureAwait(false);
-                        }
-                        finally
-                        {
-                            ev.Audio.Return();
-                        }
-
-                        break;
-                    case LiveEventKind.InputTranscript or LiveEventKind.OutputTranscript:
-                        await SendMessageAsync(
-                            static (writer, e) => writer.Transcript(e.Kind == LiveEventKind.InputTranscript, e.Text ?? string.Empty, e.Final),
-                            ev,
-                            token).ConfigureAwait(false);
-                        break;
-                    case LiveEventKind.Interrupted:
-                        await SendAsync(ServerMessageWriter.Interrupted, binary: false, token).ConfigureAwait(false);
-                        break;
-                    case LiveEventKind.TurnComplete:
-                        await SendAsync(ServerMessageWriter.TurnComplete, binary: false, token).ConfigureAwait(false);
-                        break;
-                    case LiveEventKind.ToolStatus:
-                        await SendMessageAsync(static (writer, s) => writer.ToolCall(s.Name, s.Status), ev.ToolStatus!, token).ConfigureAwait(false);
-                        break;
-                    case LiveEventKind.Error when ev.Error!.Fatal:
-                        Stop(VoiceSessionStop.Fatal, ev.Error);
-                        return;
-                    case LiveEventKind.Error:
-                        await SendErrorAsync(ev.Error!.Code, ev.Error.Message).ConfigureAwait(false);
-                        break;
-                    case LiveEventKind.Closed:
-                        Stop(ev.Error is null ? VoiceSessionStop.UpstreamEnded : VoiceSessionStop.Fatal, ev.Error);
-                        return;
-                    default:
-                        break; // Resumption, go-away, usage and raw tool calls are handled below the session.
-                }
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-        }
-        catch (LiveConnectionException ex)
-        {
-            Log.UpstreamRefused(_logger, SessionId, ex.Error.Code, ex.UpstreamDetail ?? ex.Message);
-            Stop(VoiceSessionStop.Fatal, ex.Error);
-        }
-        catch (Exception ex)
-        {
-            Log.UpstreamReceiveFailed(_logger, SessionId, ex);
-            StopFatal(VoiceChatErrorCodes.UpstreamUnavailable, "The connection to the model service was lost.");
+            _lastAckSent = _time.GetTimestamp();
+            await SendMessageAsync(static (writer, received) => writer.Ack(received), conversation.ClientReceived, token).ConfigureAwait(false);
         }
     }
 
@@ -426,30 +476,34 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             this,
             period,
             period);
-        _durationTimer = _time.CreateTimer(
-            static state => ((VoiceSession)state!).StopFatal(VoiceChatErrorCodes.MaxDuration, "The session reached its maximum duration."),
-            this,
-            _options.MaxSessionDuration,
-            Timeout.InfiniteTimeSpan);
     }
 
     private void DisposeTimers()
     {
         _startTimer?.Dispose();
         _idleTimer?.Dispose();
-        _durationTimer?.Dispose();
     }
 
-    /// <summary>Sends the last message and close, waits for the client's close within the close timeout, then aborts; closes the model connection.</summary>
+    /// <summary>
+    /// Sends the last message and close, waits for the client's close within the close timeout, then
+    /// aborts. Then the conversation either waits for a resume (the client dropped without
+    /// <c>end_session</c>) or ends.
+    /// </summary>
     private async Task FinishAsync(Task receiving)
     {
         DisposeTimers();
+        var (stop, error) = (_stop, _stopError);
+        Log.SessionEnding(_logger, SessionId, stop, error?.Code);
+        if (stop == VoiceSessionStop.Abandoned)
+        {
+            _transport.Abort(); // a newer connection has the conversation
+            await receiving.ConfigureAwait(false);
+            return;
+        }
+
         using var closing = new CancellationTokenSource(_options.CloseTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(closing.Token, _aborted);
         var token = linked.Token;
-        var (stop, error) = (_stop, _stopError);
-        Log.SessionEnding(_logger, SessionId, stop, error?.Code);
-
         try
         {
             switch (stop)
@@ -487,17 +541,15 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             await receiving.ConfigureAwait(false);
         }
 
-        await _modelPump.ConfigureAwait(false);
-        if (_live is not null)
+        if (_conversation is { } conversation)
         {
-            try
+            if (stop == VoiceSessionStop.ClientClosed)
             {
-                using var upstreamClosing = new CancellationTokenSource(_options.CloseTimeout, _time);
-                await _live.CloseAsync(upstreamClosing.Token).ConfigureAwait(false);
+                await conversation.DetachAsync(this).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
+            else
             {
-                Log.UpstreamCloseFailed(_logger, SessionId, ex.Message);
+                await conversation.EndAsync(keepShared: stop == VoiceSessionStop.ShuttingDown).ConfigureAwait(false);
             }
         }
     }
@@ -533,22 +585,31 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         }
     }
 
-    private ValueTask SendErrorAsync(string code, string message) =>
-        SendMessageAsync(static (writer, state) => writer.Error(state.code, state.message, fatal: false), (code, message), _stopCts.Token);
+    private async ValueTask SendErrorAsync(string code, string message) =>
+        await SendMessageAsync(static (writer, state) => writer.Error(state.code, state.message, fatal: false), (code, message), _stopCts.Token).ConfigureAwait(false);
 
-    private async ValueTask SendMessageAsync<TState>(Func<ServerMessageWriter, TState, ReadOnlyMemory<byte>> build, TState state, CancellationToken token)
+    /// <summary>Sends one text message; false when it was not sent (the client is gone or the session is closing).</summary>
+    private async ValueTask<bool> SendMessageAsync<TState>(Func<ServerMessageWriter, TState, ReadOnlyMemory<byte>> build, TState state, CancellationToken token)
     {
-        await _sendLock.WaitAsync(token).ConfigureAwait(false);
+        if (!await TryEnterSendAsync(token).ConfigureAwait(false))
+        {
+            return false;
+        }
+
         try
         {
-            if (!_closeSent && !_clientGone)
+            if (_closeSent || _clientGone || _stop == VoiceSessionStop.ClientClosed)
             {
-                await _transport.SendAsync(build(_writer, state), binary: false, _aborted).ConfigureAwait(false);
+                return false;
             }
+
+            await _transport.SendAsync(build(_writer, state), binary: false, _aborted).ConfigureAwait(false);
+            return true;
         }
         catch (Exception ex) when (IsClientGone(ex))
         {
             OnClientGone(ex);
+            return false;
         }
         finally
         {
@@ -557,23 +618,46 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         }
     }
 
-    private async ValueTask SendAsync(ReadOnlyMemory<byte> data, bool binary, CancellationToken token)
+    /// <summary>Sends one message; false when it was not sent (the client is gone or the session is closing).</summary>
+    private async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data, bool binary, CancellationToken token)
     {
-        await _sendLock.WaitAsync(token).ConfigureAwait(false);
+        if (!await TryEnterSendAsync(token).ConfigureAwait(false))
+        {
+            return false;
+        }
+
         try
         {
-            if (!_closeSent && !_clientGone)
+            // A client that dropped gets nothing more on this connection: what follows waits for its resume.
+            if (_closeSent || _clientGone || _stop == VoiceSessionStop.ClientClosed)
             {
-                await _transport.SendAsync(data, binary, _aborted).ConfigureAwait(false);
+                return false;
             }
+
+            await _transport.SendAsync(data, binary, _aborted).ConfigureAwait(false);
+            return true;
         }
         catch (Exception ex) when (IsClientGone(ex))
         {
             OnClientGone(ex);
+            return false;
         }
         finally
         {
             _sendLock.Release();
+        }
+    }
+
+    private async ValueTask<bool> TryEnterSendAsync(CancellationToken token)
+    {
+        try
+        {
+            await _sendLock.WaitAsync(token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
@@ -611,7 +695,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         [LoggerMessage(7, LogLevel.Error, "Voice session {SessionId} failed.", EventName = "SessionFault")]
         public static partial void SessionFault(ILogger logger, string? sessionId, Exception exception);
 
-        [LoggerMessage(8, LogLevel.Debug, "Voice session {SessionId}: closing the model connection failed: {Reason}", EventName = "UpstreamCloseFailed")]
-        public static partial void UpstreamCloseFailed(ILogger logger, string? sessionId, string reason);
+        [LoggerMessage(9, LogLevel.Information, "Voice session {SessionId} resumed for user {UserId} on a new connection.", EventName = "SessionResumedHere")]
+        public static partial void SessionResumed(ILogger logger, string sessionId, string userId);
     }
 }

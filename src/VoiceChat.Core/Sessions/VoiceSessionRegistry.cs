@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using VoiceChat.Sessions.Resume;
 
 namespace VoiceChat.Sessions;
 
@@ -11,14 +12,16 @@ internal sealed class VoiceSessionRegistry
 {
     private readonly ConcurrentDictionary<VoiceSession, byte> _sessions = new();
     private readonly IOptionsMonitor<VoiceChatOptions> _options;
+    private readonly VoiceConversationDirectory _conversations;
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _count;
     private volatile bool _draining;
 
-    public VoiceSessionRegistry(IOptionsMonitor<VoiceChatOptions> options, TimeProvider time)
+    public VoiceSessionRegistry(IOptionsMonitor<VoiceChatOptions> options, VoiceConversationDirectory conversations, TimeProvider time)
     {
         _options = options;
+        _conversations = conversations;
         _time = time;
     }
 
@@ -61,15 +64,22 @@ internal sealed class VoiceSessionRegistry
     /// <summary>
     /// Tells every session to go away (<c>going_away</c>, close 1001) and waits until all have
     /// ended, at most the close timeout and a second: sessions abort a client that does not
-    /// answer within the close timeout themselves.
+    /// answer within the close timeout themselves. Conversations write their resume state to the
+    /// shared store before their client hears <c>going_away</c>; those without a client end.
     /// </summary>
     public async Task DrainAsync(CancellationToken cancellationToken)
     {
         _draining = true;
+        var conversations = _conversations.DrainAsync();
         foreach (var session in _sessions.Keys)
         {
-            session.GoAway();
+            if (!session.HasConversation)
+            {
+                session.GoAway(); // not started: nothing to keep
+            }
         }
+
+        await conversations.WaitAsync(_options.CurrentValue.CloseTimeout + TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
         if (Count == 0)
         {

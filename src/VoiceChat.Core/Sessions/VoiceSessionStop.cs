@@ -19,4 +19,7 @@ internal enum VoiceSessionStop
 
     /// <summary>The model ended the conversation normally: <c>session_ended</c>, close 1000.</summary>
     UpstreamEnded,
+
+    /// <summary>A newer connection resumed the conversation: this one is dropped without a word.</summary>
+    Abandoned,
 }

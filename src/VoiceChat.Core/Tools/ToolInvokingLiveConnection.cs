@@ -122,7 +122,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
                         }
 
                         continue;
-                    case LiveEventKind.GoAway or LiveEventKind.ResumptionUpdate:
+                    case LiveEventKind.GoAway:
                         continue; // the resumption layer's business
                     case LiveEventKind.Closed:
                         CancelAllCalls();

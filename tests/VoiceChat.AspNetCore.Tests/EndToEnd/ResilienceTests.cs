@@ -1,4 +1,6 @@
 using System.Net.WebSockets;
+using Microsoft.Extensions.DependencyInjection;
+using VoiceChat.Sessions.Resume;
 using VoiceChat.Testing;
 using VoiceChat.Tests.Infrastructure;
 
@@ -88,9 +90,9 @@ public sealed class ResilienceTests
     }
 
     [Fact]
-    public async Task A_client_that_vanishes_mid_stream_ends_its_session_and_its_model_connection()
+    public async Task Without_a_resume_window_a_client_that_vanishes_mid_stream_ends_its_session_and_its_model_connection()
     {
-        await using var host = await VoiceChatTestHost.StartAsync();
+        await using var host = await VoiceChatTestHost.StartAsync(o => o.Resume.Window = TimeSpan.Zero);
         await using var client = await host.ConnectAsync();
         await client.StartAsync();
         var upstream = await host.Emulator.WaitForConnectionAsync();
@@ -102,6 +104,24 @@ public sealed class ResilienceTests
         await upstream.Closed.WaitAsync(TimeSpan.FromSeconds(30)); // the session closes its model connection
         await using var next = await host.ConnectAsync();
         await next.StartAsync();
+    }
+
+    [Fact]
+    public async Task A_client_that_vanishes_and_does_not_resume_loses_its_model_connection_when_the_window_ends()
+    {
+        var window = TimeSpan.FromSeconds(1);
+        await using var host = await VoiceChatTestHost.StartAsync(o => o.Resume.Window = window);
+        var conversations = host.App.Services.GetRequiredService<VoiceConversationDirectory>();
+        await using var client = await host.ConnectAsync();
+        await client.StartAsync();
+        var upstream = await host.Emulator.WaitForConnectionAsync();
+        await client.SendAudioAsync(Pcm.Speech(0.2));
+        await Eventually.TrueAsync(() => upstream.AudioBytesReceived > 0);
+
+        client.Socket.Abort();
+
+        await upstream.Closed.WaitAsync(TimeSpan.FromSeconds(30)); // the window ends it
+        await Eventually.TrueAsync(() => conversations.Count == 0);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class ServerMessageWriterTests
     {
         using var writer = new ServerMessageWriter();
 
-        var json = Parse(writer.SessionStarted("s1", "tok", 16000, resumed: false));
+        var json = Parse(writer.SessionStarted("s1", "tok", 16000, SessionResume.Fresh(null)));
 
         json.GetProperty("type").GetString().Should().Be("session_started");
         json.GetProperty("session_id").GetString().Should().Be("s1");
@@ -20,6 +20,42 @@ public sealed class ServerMessageWriterTests
         json.GetProperty("input_sample_rate").GetInt32().Should().Be(16000);
         json.GetProperty("output_sample_rate").GetInt32().Should().Be(24000);
         json.GetProperty("resumed").GetBoolean().Should().BeFalse();
+        json.TryGetProperty("resume_failed", out _).Should().BeFalse();
+        json.TryGetProperty("received", out _).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_resumed_session_says_what_arrived_and_where_the_replay_starts()
+    {
+        using var writer = new ServerMessageWriter();
+
+        var json = Parse(writer.SessionStarted("s1", "tok2", 16000, new SessionResume(true, Received: 42, ReplayFrom: 7, null)));
+
+        json.GetProperty("resumed").GetBoolean().Should().BeTrue();
+        json.GetProperty("received").GetInt64().Should().Be(42);
+        json.GetProperty("replay_from").GetInt64().Should().Be(7);
+    }
+
+    [Fact]
+    public void A_token_that_did_not_resume_says_why()
+    {
+        using var writer = new ServerMessageWriter();
+
+        var json = Parse(writer.SessionStarted("s1", "tok", 16000, SessionResume.Fresh("token_not_found")));
+
+        json.GetProperty("resumed").GetBoolean().Should().BeFalse();
+        json.GetProperty("resume_failed").GetString().Should().Be("token_not_found");
+    }
+
+    [Fact]
+    public void Ack_carries_the_count()
+    {
+        using var writer = new ServerMessageWriter();
+
+        var json = Parse(writer.Ack(1234));
+
+        json.GetProperty("type").GetString().Should().Be("ack");
+        json.GetProperty("received").GetInt64().Should().Be(1234);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ internal static class LiveHarness
     {
         var factory = services.GetRequiredService<ILiveConnectionFactory>();
         using var timeout = new CancellationTokenSource(Patience);
-        var connection = await factory.ConnectAsync(request ?? Request(), timeout.Token);
+        var connection = (await factory.ConnectAsync(request ?? Request(), timeout.Token)).Connection;
         return (connection, new EventRecorder(connection));
     }
 
