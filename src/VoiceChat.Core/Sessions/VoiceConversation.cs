@@ -27,6 +27,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     private readonly ServerOutbox _outbox;
     private readonly ServerMessageWriter _writer = new();
     private readonly SemaphoreSlim _deliver = new(1, 1);
+    private readonly SemaphoreSlim _input = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
@@ -139,6 +140,11 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
             }
 
             previous?.Abandon();
+
+            // A frame the previous connection was forwarding is counted before the count goes out; later
+            // ones from it are refused (ForwardAsync), so the client resends exactly what is missing.
+            await _input.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _input.Release();
             _clientCounts |= clientReceived is not null;
             var token = ResumeTokens.Create();
             var key = ResumeTokens.Key(token);
@@ -224,20 +230,36 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         Log.Detached(_logger, SessionId, _resume.Window.TotalSeconds);
     }
 
-    /// <summary>Forwards client input upstream and counts it.</summary>
-    public async ValueTask ForwardAsync(ClientMessageKind kind, ReadOnlyMemory<byte> audio, string? text, CancellationToken token)
+    /// <summary>
+    /// Forwards client input upstream and counts it; input from a connection that is no longer the
+    /// attached one is dropped uncounted (its client resends it on the new connection).
+    /// </summary>
+    public async ValueTask ForwardAsync(VoiceSession from, ClientMessageKind kind, ReadOnlyMemory<byte> audio, string? text, CancellationToken token)
     {
-        var sending = kind switch
+        await _input.WaitAsync(token).ConfigureAwait(false);
+        try
         {
-            ClientMessageKind.Audio => _live.SendAudioAsync(audio, token),
-            ClientMessageKind.Text => _live.SendTextAsync(text!, token),
-            ClientMessageKind.ActivityStart => _live.SendActivityStartAsync(token),
-            ClientMessageKind.ActivityEnd => _live.SendActivityEndAsync(token),
-            ClientMessageKind.AudioStreamEnd => _live.SendAudioStreamEndAsync(token),
-            _ => throw new InvalidOperationException($"{kind} is not forwarded upstream."),
-        };
-        await sending.ConfigureAwait(false);
-        Interlocked.Increment(ref _clientReceived);
+            if (AttachedSession() != from)
+            {
+                return;
+            }
+
+            var sending = kind switch
+            {
+                ClientMessageKind.Audio => _live.SendAudioAsync(audio, token),
+                ClientMessageKind.Text => _live.SendTextAsync(text!, token),
+                ClientMessageKind.ActivityStart => _live.SendActivityStartAsync(token),
+                ClientMessageKind.ActivityEnd => _live.SendActivityEndAsync(token),
+                ClientMessageKind.AudioStreamEnd => _live.SendAudioStreamEndAsync(token),
+                _ => throw new InvalidOperationException($"{kind} is not forwarded upstream."),
+            };
+            await sending.ConfigureAwait(false);
+            Interlocked.Increment(ref _clientReceived);
+        }
+        finally
+        {
+            _input.Release();
+        }
     }
 
     /// <summary>The client's <c>ack</c>: messages it has up to <paramref name="received"/> are let go.</summary>

@@ -433,7 +433,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         var token = _stopCts.Token;
         try
         {
-            await conversation.ForwardAsync(kind, audio, text, token).ConfigureAwait(false);
+            await conversation.ForwardAsync(this, kind, audio, text, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
