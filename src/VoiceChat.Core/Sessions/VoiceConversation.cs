@@ -39,8 +39,12 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     private string _tokenKey;
     private string? _handle;
     private long _clientReceived;
+    private long _clientReceivedAtHandle;
     private bool _clientCounts;
     private int _ending;
+    private int _modelClosed;
+    private int _started;
+    private readonly TaskCompletionSource _modelClosedTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public VoiceConversation(
         LiveSessionConnection live,
@@ -63,6 +67,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         _logger = logger;
         _outbox = new ServerOutbox(options.Resume.BufferBytes, resumedFrom?.ServerSent ?? 0);
         _clientReceived = resumedFrom?.ClientReceived ?? 0;
+        _clientReceivedAtHandle = _clientReceived;
         _handle = resumedFrom?.ResumptionHandle;
         directory.Add(this, tokenKey);
         _durationTimer = time.CreateTimer(
@@ -112,8 +117,14 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     public static bool Matches(string ownerId, bool ownerVerified, SessionUser user) =>
         string.Equals(ownerId, user.Id, StringComparison.Ordinal) && (user.Verified || !ownerVerified);
 
-    /// <summary>Starts reading the model's events (once, after the first attach).</summary>
-    public void Start() => _pump = PumpAsync();
+    /// <summary>Starts reading the model's events, once: after the first attach in this process.</summary>
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref _started, 1) == 0)
+        {
+            _pump = PumpAsync();
+        }
+    }
 
     /// <summary>
     /// Makes <paramref name="session"/> the conversation's client connection: a connection it had
@@ -287,7 +298,11 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         }
     }
 
-    /// <summary>Server shutdown: the state goes to the shared store first, then the client hears <c>going_away</c>.</summary>
+    /// <summary>
+    /// Server shutdown. The model connection closes first, so that another instance can resume its
+    /// conversation the moment the client comes back; its state (the latest resumption handle, the
+    /// counts) goes to the shared store; then the client hears <c>going_away</c>.
+    /// </summary>
     public async Task GoAwayAsync()
     {
         if (HasEnded)
@@ -295,13 +310,9 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
             return;
         }
 
+        await CloseModelAsync().ConfigureAwait(false);
         await _directory.SaveAsync(Volatile.Read(ref _tokenKey), ToState()).ConfigureAwait(false);
-        VoiceSession? attached;
-        lock (_gate)
-        {
-            attached = _attached;
-        }
-
+        var attached = AttachedSession();
         if (attached is not null)
         {
             attached.GoAway();
@@ -341,6 +352,29 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
                 await _directory.ForgetAsync(key, SessionId).ConfigureAwait(false);
             }
 
+            await CloseModelAsync().ConfigureAwait(false);
+            await _deliver.WaitAsync().ConfigureAwait(false);
+            _outbox.Dispose();
+            _writer.Dispose();
+            _stopping.Dispose();
+        }
+        finally
+        {
+            _ended.TrySetResult();
+        }
+    }
+
+    /// <summary>Stops the pump and closes the model connection, once.</summary>
+    private async Task CloseModelAsync()
+    {
+        if (Interlocked.Exchange(ref _modelClosed, 1) != 0)
+        {
+            await _modelClosedTask.Task.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
             await _stopping.CancelAsync().ConfigureAwait(false);
             await _pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             try
@@ -354,14 +388,10 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
             }
 
             await _live.DisposeAsync().ConfigureAwait(false);
-            await _deliver.WaitAsync().ConfigureAwait(false);
-            _outbox.Dispose();
-            _writer.Dispose();
-            _stopping.Dispose();
         }
         finally
         {
-            _ended.TrySetResult();
+            _modelClosedTask.TrySetResult();
         }
     }
 
@@ -376,7 +406,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         Setup.Voice,
         Setup.Language,
         Setup.Request.InputSampleRate,
-        ClientReceived,
+        Interlocked.Read(ref _clientReceivedAtHandle),
         _outbox.LastSequence,
         new Dictionary<string, string>(Setup.Request.Metadata, StringComparer.Ordinal));
 
@@ -418,6 +448,9 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
                         AttachedSession()?.SendNonFatalError(ev.Error!.Code, ev.Error.Message);
                         break;
                     case LiveEventKind.ResumptionUpdate:
+                        // The handle restores the model as it was when it issued it: another instance resuming
+                        // from it asks the client for everything sent after that point.
+                        Interlocked.Exchange(ref _clientReceivedAtHandle, ClientReceived);
                         Volatile.Write(ref _handle, ev.ResumptionHandle);
                         await _directory.SaveAsync(Volatile.Read(ref _tokenKey), ToState()).ConfigureAwait(false);
                         break;

@@ -252,13 +252,13 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             return;
         }
 
+        conversation.Start();
         if (resumed)
         {
             Log.SessionResumed(_logger, SessionId, userId);
         }
         else
         {
-            conversation.Start();
             Log.SessionStarted(_logger, SessionId, userId, start.InputSampleRate);
         }
 
@@ -295,7 +295,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
         SessionId = start.SessionId ?? Guid.NewGuid().ToString("N");
         var request = new LiveSessionRequest(SessionId, user.Id, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user);
-        var live = await ConnectAsync(() => _liveFactory.ConnectAsync(request, _stopCts.Token)).ConfigureAwait(false);
+        var live = await ConnectAsync(() => _liveFactory.ConnectAsync(request, _stopCts.Token), retries: 0).ConfigureAwait(false);
         if (live is null)
         {
             return (null, false, null);
@@ -326,26 +326,42 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         var request = new LiveSessionRequest(state.SessionId, state.UserId, state.Voice, state.Language, state.InputSampleRate, state.Metadata, _user);
         var setup = new LiveSessionSetup(request, state.SystemInstruction, state.Voice, state.Language);
         SessionId = state.SessionId;
-        var live = await ConnectAsync(() => _liveFactory.ResumeAsync(setup, state.ResumptionHandle, _stopCts.Token)).ConfigureAwait(false);
+        // The model may still be closing the other instance's connection: a retriable refusal is tried again.
+        var live = await ConnectAsync(() => _liveFactory.ResumeAsync(setup, state.ResumptionHandle, _stopCts.Token), _options.Gemini.MaxReconnectAttempts).ConfigureAwait(false);
         return live is null ? null : new VoiceConversation(live, user, key, _options, _conversations, _time, _logger, state) { };
     }
 
-    private async ValueTask<LiveSessionConnection?> ConnectAsync(Func<ValueTask<LiveSessionConnection>> connect)
+    private async ValueTask<LiveSessionConnection?> ConnectAsync(Func<ValueTask<LiveSessionConnection>> connect, int retries)
     {
         LiveSessionConnection live;
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            live = await connect().ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_stopCts.IsCancellationRequested)
-        {
-            return null;
-        }
-        catch (LiveConnectionException ex)
-        {
-            Log.UpstreamRefused(_logger, SessionId, ex.Error.Code, ex.UpstreamDetail ?? ex.Message);
-            Stop(VoiceSessionStop.Fatal, ex.Error);
-            return null;
+            try
+            {
+                live = await connect().ConfigureAwait(false);
+                break;
+            }
+            catch (OperationCanceledException) when (_stopCts.IsCancellationRequested)
+            {
+                return null;
+            }
+            catch (LiveConnectionException ex) when (ex.Error.Retriable && attempt < retries)
+            {
+                try
+                {
+                    await Task.Delay(_options.Gemini.ReconnectDelay * (attempt + 1), _time, _stopCts.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return null;
+                }
+            }
+            catch (LiveConnectionException ex)
+            {
+                Log.UpstreamRefused(_logger, SessionId, ex.Error.Code, ex.UpstreamDetail ?? ex.Message);
+                Stop(VoiceSessionStop.Fatal, ex.Error);
+                return null;
+            }
         }
 
         if (_stopping)

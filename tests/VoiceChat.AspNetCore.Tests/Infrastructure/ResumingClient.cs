@@ -14,7 +14,6 @@ internal sealed class ResumingClient : IAsyncDisposable
 {
     private static readonly HashSet<string> NumberedTypes = ["transcript", "interrupted", "turn_complete", "tool_call"];
 
-    private readonly Uri _url;
     private readonly string _userId;
     private readonly List<byte[]> _sent = [];
     private readonly Lock _gate = new();
@@ -26,9 +25,12 @@ internal sealed class ResumingClient : IAsyncDisposable
 
     public ResumingClient(Uri url, string userId = "u1")
     {
-        _url = url;
+        Url = url;
         _userId = userId;
     }
+
+    /// <summary>Where the next connection goes (another instance, after <c>going_away</c>).</summary>
+    public Uri Url { get; set; }
 
     public string? ResumeToken { get; private set; }
 
@@ -78,7 +80,7 @@ internal sealed class ResumingClient : IAsyncDisposable
         Connections++;
         _started = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var timeout = new CancellationTokenSource(VoiceClient.DefaultWait);
-        await _socket.ConnectAsync(_url, timeout.Token);
+        await _socket.ConnectAsync(Url, timeout.Token);
         _reading = ReadAsync(_socket);
         var start = ResumeToken is null
             ? $$"""{"type":"start_session","user_id":"{{_userId}}","received":0}"""
@@ -153,6 +155,27 @@ internal sealed class ResumingClient : IAsyncDisposable
         lock (_gate)
         {
             return Messages.Count(m => m.GetProperty("type").GetString() == type);
+        }
+    }
+
+    /// <summary>Waits for a text message at or after index <paramref name="from"/> that <paramref name="match"/> accepts.</summary>
+    public async Task<JsonElement> WaitForAsync(Func<JsonElement, bool> match, int from)
+    {
+        using var timeout = new CancellationTokenSource(VoiceClient.DefaultWait);
+        while (true)
+        {
+            lock (_gate)
+            {
+                for (var i = from; i < Messages.Count; i++)
+                {
+                    if (match(Messages[i]))
+                    {
+                        return Messages[i];
+                    }
+                }
+            }
+
+            await Task.Delay(10, timeout.Token);
         }
     }
 
