@@ -58,6 +58,16 @@ internal sealed class GeminiOptionsValidator : IValidateOptions<VoiceChatOptions
             failures.Add($"{Section}:ToolTimeout must be greater than zero.");
         }
 
+        if (!IsPositiveOrInfinite(gemini.KeepAliveInterval))
+        {
+            failures.Add($"{Section}:KeepAliveInterval must be greater than zero, or infinite ({Timeout.InfiniteTimeSpan}) to send no pings.");
+        }
+
+        if (!IsPositiveOrInfinite(gemini.KeepAliveTimeout))
+        {
+            failures.Add($"{Section}:KeepAliveTimeout must be greater than zero, or infinite ({Timeout.InfiniteTimeSpan}) to check nothing.");
+        }
+
         if (gemini.MaxReconnectAttempts < 0)
         {
             failures.Add($"{Section}:MaxReconnectAttempts must not be negative.");
@@ -80,4 +90,6 @@ internal sealed class GeminiOptionsValidator : IValidateOptions<VoiceChatOptions
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static bool IsPositiveOrInfinite(TimeSpan time) => time > TimeSpan.Zero || time == Timeout.InfiniteTimeSpan;
 }

@@ -42,10 +42,18 @@ public sealed class GeminiOptionsValidatorTests
             o.ToolTimeout = TimeSpan.FromSeconds(-1);
             o.MaxReconnectAttempts = -1;
             o.BaseUrl = new Uri("ftp://x");
+            o.KeepAliveInterval = TimeSpan.Zero;
+            o.KeepAliveTimeout = TimeSpan.FromSeconds(-5);
         });
 
         message.Should().Contain("Model").And.Contain("SetupTimeout").And.Contain("ToolTimeout")
-            .And.Contain("MaxReconnectAttempts").And.Contain("BaseUrl");
+            .And.Contain("MaxReconnectAttempts").And.Contain("BaseUrl").And.Contain("KeepAliveInterval").And.Contain("KeepAliveTimeout");
+    }
+
+    [Fact]
+    public void The_keep_alive_may_be_turned_off_with_an_infinite_time()
+    {
+        Validate(o => { o.ApiKey = "k"; o.KeepAliveInterval = Timeout.InfiniteTimeSpan; o.KeepAliveTimeout = Timeout.InfiniteTimeSpan; }).Should().BeNull();
     }
 
     [Fact]
