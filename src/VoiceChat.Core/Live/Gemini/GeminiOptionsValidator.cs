@@ -58,14 +58,14 @@ internal sealed class GeminiOptionsValidator : IValidateOptions<VoiceChatOptions
             failures.Add($"{Section}:ToolTimeout must be greater than zero.");
         }
 
-        if (!IsPositiveOrInfinite(gemini.KeepAliveInterval))
+        if (!IsKeepAliveTime(gemini.KeepAliveInterval))
         {
-            failures.Add($"{Section}:KeepAliveInterval must be greater than zero, or infinite ({Timeout.InfiniteTimeSpan}) to send no pings.");
+            failures.Add($"{Section}:KeepAliveInterval must be between 0 (no keep-alive) and 10 minutes.");
         }
 
-        if (!IsPositiveOrInfinite(gemini.KeepAliveTimeout))
+        if (!IsKeepAliveTime(gemini.KeepAliveTimeout))
         {
-            failures.Add($"{Section}:KeepAliveTimeout must be greater than zero, or infinite ({Timeout.InfiniteTimeSpan}) to check nothing.");
+            failures.Add($"{Section}:KeepAliveTimeout must be between 0 (wait for no answer) and 10 minutes.");
         }
 
         if (gemini.MaxReconnectAttempts < 0)
@@ -91,5 +91,5 @@ internal sealed class GeminiOptionsValidator : IValidateOptions<VoiceChatOptions
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static bool IsPositiveOrInfinite(TimeSpan time) => time > TimeSpan.Zero || time == Timeout.InfiniteTimeSpan;
+    private static bool IsKeepAliveTime(TimeSpan time) => time >= TimeSpan.Zero && time <= TimeSpan.FromMinutes(10);
 }

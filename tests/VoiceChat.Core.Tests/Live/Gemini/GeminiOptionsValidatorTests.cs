@@ -42,7 +42,7 @@ public sealed class GeminiOptionsValidatorTests
             o.ToolTimeout = TimeSpan.FromSeconds(-1);
             o.MaxReconnectAttempts = -1;
             o.BaseUrl = new Uri("ftp://x");
-            o.KeepAliveInterval = TimeSpan.Zero;
+            o.KeepAliveInterval = TimeSpan.FromMinutes(11);
             o.KeepAliveTimeout = TimeSpan.FromSeconds(-5);
         });
 
@@ -51,9 +51,9 @@ public sealed class GeminiOptionsValidatorTests
     }
 
     [Fact]
-    public void The_keep_alive_may_be_turned_off_with_an_infinite_time()
+    public void The_keep_alive_and_its_timeout_may_be_turned_off_with_zero()
     {
-        Validate(o => { o.ApiKey = "k"; o.KeepAliveInterval = Timeout.InfiniteTimeSpan; o.KeepAliveTimeout = Timeout.InfiniteTimeSpan; }).Should().BeNull();
+        Validate(o => { o.ApiKey = "k"; o.KeepAliveInterval = TimeSpan.Zero; o.KeepAliveTimeout = TimeSpan.Zero; }).Should().BeNull();
     }
 
     [Fact]
