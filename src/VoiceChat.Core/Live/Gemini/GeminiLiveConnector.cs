@@ -10,9 +10,6 @@ namespace VoiceChat.Live.Gemini;
 /// <summary>Opens Gemini Live connections: URL, credentials, <c>setup</c> and the handshake.</summary>
 internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDisposable
 {
-    // As ClientWebSocket's default: a keep-alive pong every 30 s while nothing else is sent.
-    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
-
     // One HTTP handler for every connection's upgrade request: one connection pool, the proxy from the
     // environment (HTTPS_PROXY), TLS as the platform does it. Each upgraded connection leaves the pool.
     private readonly HttpMessageInvoker _http;
@@ -74,7 +71,13 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
             {
                 try
                 {
-                    socket = await WebSocketUpgrade.ConnectAsync(uri, _http, headers, KeepAliveInterval, _time, linked.Token).ConfigureAwait(false);
+                    var framing = new UpstreamWebSocketOptions
+                    {
+                        KeepAliveInterval = options.KeepAliveInterval,
+                        KeepAliveTimeout = options.KeepAliveTimeout,
+                        MaxMessageBytes = GeminiLiveConnection.MaxMessageBytes,
+                    };
+                    socket = await WebSocketUpgrade.ConnectAsync(uri, _http, headers, framing, _time, linked.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {

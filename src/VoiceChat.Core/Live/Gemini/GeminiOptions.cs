@@ -141,6 +141,21 @@ public sealed class GeminiOptions
     public TimeSpan SetupTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
+    /// How often a WebSocket ping goes to the service, so that a connection that died without a word
+    /// (a dropped network path, a stalled proxy) is noticed while the client is quiet too; see
+    /// <see cref="KeepAliveTimeout"/>. Default 15 s; zero turns keep-alive off.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How long after a ping the connection to the service may stay silent (no pong, no message,
+    /// nothing) before it counts as lost, and is resumed as any lost connection is. Default 30 s: the
+    /// service's pongs have been seen to take many seconds. Zero waits for nothing: the keep-alive is
+    /// then an unsolicited pong, sent while nothing else is.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// How many times in a row a lost connection is resumed before the session gives up. Default 5;
     /// the count starts again after each successful reconnection. Zero turns resumption after failures off
     /// (rotation on the service's <c>goAway</c> still happens).

@@ -58,6 +58,16 @@ internal sealed class GeminiOptionsValidator : IValidateOptions<VoiceChatOptions
             failures.Add($"{Section}:ToolTimeout must be greater than zero.");
         }
 
+        if (!IsKeepAliveTime(gemini.KeepAliveInterval))
+        {
+            failures.Add($"{Section}:KeepAliveInterval must be between 0 (no keep-alive) and 10 minutes.");
+        }
+
+        if (!IsKeepAliveTime(gemini.KeepAliveTimeout))
+        {
+            failures.Add($"{Section}:KeepAliveTimeout must be between 0 (wait for no answer) and 10 minutes.");
+        }
+
         if (gemini.MaxReconnectAttempts < 0)
         {
             failures.Add($"{Section}:MaxReconnectAttempts must not be negative.");
@@ -80,4 +90,6 @@ internal sealed class GeminiOptionsValidator : IValidateOptions<VoiceChatOptions
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static bool IsKeepAliveTime(TimeSpan time) => time >= TimeSpan.Zero && time <= TimeSpan.FromMinutes(10);
 }
