@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using VoiceChat.Testing.Audio;
+using VoiceChat.Testing.Sessions.Setup;
 using VoiceChat.Testing.Wire;
 using static VoiceChat.Testing.Wire.ProtoJson;
 
@@ -27,13 +28,6 @@ internal sealed class EmulatorSession
     private const int ReceiveBufferBytes = 16 * 1024;
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
 
-    private static readonly HashSet<string> SetupFields = new(StringComparer.Ordinal)
-    {
-        "model", "generationConfig", "systemInstruction", "tools", "toolConfig", "realtimeInputConfig",
-        "inputAudioTranscription", "outputAudioTranscription", "sessionResumption", "contextWindowCompression",
-        "proactivity", "historyConfig", "explicitVadSignal", "safetySettings",
-    };
-
     private readonly LiveApiEmulator _emulator;
     private readonly LiveApiEmulatorOptions _options;
     private readonly EmulatorConnection _record;
@@ -47,25 +41,16 @@ internal sealed class EmulatorSession
     private readonly Lock _state = new();
     private readonly Dictionary<string, PendingToolCall> _pendingCalls = new(StringComparer.Ordinal);
     private readonly VoiceActivityDetector _vad = new();
-    private readonly List<EmulatorFunctionDeclaration> _functions = [];
 
     private byte[]? _utterance;
     private int _utteranceLength;
     private int _inputRate = 16000;
     private bool _setupReceived;
     private bool _ignoreInput;
-    private string _model = string.Empty;
-    private string _modelId = string.Empty;
-    private bool _gen3;
-    private bool _inputTranscription;
-    private bool _outputTranscription;
-    private bool _resumption;
-    private bool _manualActivity;
-    private bool _textModality;
+    private SessionSetup? _setup;
     private bool _historySeedOpen;
     private bool _realtimeStarted;
     private bool _inActivity;
-    private TimeSpan? _silenceFromSetup;
     private ConversationState? _conversation;
     private Task? _replyTask;
     private CancellationTokenSource? _replyCts;
@@ -289,145 +274,16 @@ internal sealed class EmulatorSession
 
     private async Task HandleSetupAsync(ReadOnlyMemory<byte> message)
     {
-        using var document = JsonDocument.Parse(message);
-        var setup = document.RootElement.EnumerateObject().First().Value;
-        if (setup.ValueKind != JsonValueKind.Object)
+        var setup = SetupReader.Read(message, _record, _options, out var rejection);
+        if (setup is null)
         {
-            await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
+            await CloseAsync(rejection.Status, rejection.Reason).ConfigureAwait(false);
             return;
         }
 
-        foreach (var property in setup.EnumerateObject())
-        {
-            if (!SetupFields.Contains(ToCamel(property.Name)))
-            {
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.UnknownField(property.Name, "setup")).ConfigureAwait(false);
-                return;
-            }
-        }
-
-        if (!TryGet(setup, "model", out var modelElement) || modelElement.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(modelElement.GetString()))
-        {
-            await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-            return;
-        }
-
-        _model = modelElement.GetString()!;
-        _record.RecordSetup(Encoding.UTF8.GetString(message.Span), _model);
-        var modelId = ParseModelId(_model);
-        if (modelId is null || !_options.KnownModels.Contains(modelId))
-        {
-            var reason = Backend == GeminiBackend.VertexAI
-                ? $"Publisher Model `{_model}` not found."
-                : EmulatorCloseReasons.ModelNotFound(_model, _record.ApiVersion);
-            await CloseAsync(WebSocketCloseStatus.PolicyViolation, reason).ConfigureAwait(false);
-            return;
-        }
-
-        _modelId = modelId;
-        _gen3 = modelId.StartsWith("gemini-3", StringComparison.Ordinal);
-
-        var suppressSetupComplete = _options.SuppressSetupComplete;
-        if (TryGet(setup, "generationConfig", out var generation) && generation.ValueKind == JsonValueKind.Object)
-        {
-            if (TryGet(generation, "responseModalities", out var modalities) && modalities.ValueKind == JsonValueKind.Array)
-            {
-                var audio = false;
-                var text = false;
-                foreach (var modality in modalities.EnumerateArray())
-                {
-                    audio |= string.Equals(modality.GetString(), "AUDIO", StringComparison.OrdinalIgnoreCase);
-                    text |= string.Equals(modality.GetString(), "TEXT", StringComparison.OrdinalIgnoreCase);
-                }
-
-                if (audio && text)
-                {
-                    // Exactly one response modality per session.
-                    await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                    return;
-                }
-
-                _textModality = text;
-            }
-
-            // Gemini 3.x with affective dialog never completes setup (a fatal setup error seen in the wild).
-            suppressSetupComplete |= _gen3 && TryGet(generation, "enableAffectiveDialog", out _);
-        }
-
-        suppressSetupComplete |= _gen3 && TryGet(setup, "proactivity", out _);
-        _inputTranscription = TryGet(setup, "inputAudioTranscription", out _);
-        _outputTranscription = TryGet(setup, "outputAudioTranscription", out _);
-
-        if (TryGet(setup, "realtimeInputConfig", out var realtimeConfig) && TryGet(realtimeConfig, "automaticActivityDetection", out var detection))
-        {
-            _manualActivity = TryGet(detection, "disabled", out var disabled) && disabled.ValueKind == JsonValueKind.True;
-            if (TryGet(detection, "silenceDurationMs", out var silenceMs) && silenceMs.TryGetInt32(out var ms) && ms > 0)
-            {
-                _silenceFromSetup = TimeSpan.FromMilliseconds(ms);
-            }
-        }
-
-        if (TryGet(setup, "historyConfig", out var history))
-        {
-            if (Backend == GeminiBackend.VertexAI)
-            {
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                return;
-            }
-
-            _historySeedOpen = TryGet(history, "initialHistoryInClientContent", out var seed) && seed.ValueKind == JsonValueKind.True;
-        }
-
-        if (TryGet(setup, "tools", out var tools) && tools.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var tool in tools.EnumerateArray())
-            {
-                if (!TryGet(tool, "functionDeclarations", out var declarations) || declarations.ValueKind != JsonValueKind.Array)
-                {
-                    continue;
-                }
-
-                foreach (var declaration in declarations.EnumerateArray())
-                {
-                    if (!TryGet(declaration, "name", out var fname) || fname.ValueKind != JsonValueKind.String)
-                    {
-                        await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                        return;
-                    }
-
-                    string? description = TryGet(declaration, "description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-                    string? parameters = TryGet(declaration, "parametersJsonSchema", out var p) || TryGet(declaration, "parameters", out p) ? p.GetRawText() : null;
-                    _functions.Add(new EmulatorFunctionDeclaration(fname.GetString()!, description, parameters));
-                }
-            }
-
-            _record.RecordFunctions(_functions);
-        }
-
-        string? resumeHandle = null;
-        if (TryGet(setup, "sessionResumption", out var resumption) && resumption.ValueKind == JsonValueKind.Object)
-        {
-            _resumption = true;
-            if (Backend == GeminiBackend.DeveloperApi && TryGet(resumption, "transparent", out var transparent) && transparent.ValueKind == JsonValueKind.True)
-            {
-                // Transparent resumption is Vertex-only; the Developer API rejects it.
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                return;
-            }
-
-            if (TryGet(resumption, "handle", out var handle))
-            {
-                if (handle.ValueKind != JsonValueKind.String)
-                {
-                    // Gemini 3.1 rejects "handle": null.
-                    await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                    return;
-                }
-
-                resumeHandle = handle.GetString();
-            }
-        }
-
+        _setup = setup;
+        _historySeedOpen = setup.HistorySeed;
+        var resumeHandle = setup.ResumeHandle;
         if (!string.IsNullOrEmpty(resumeHandle))
         {
             switch (_emulator.Conversations.TryResume(resumeHandle, this, _options.ResumptionHandleLifetime, out var state))
@@ -456,7 +312,7 @@ internal sealed class EmulatorSession
             return;
         }
 
-        if (suppressSetupComplete)
+        if (setup.SuppressSetupComplete)
         {
             _ignoreInput = true;
             return;
@@ -475,7 +331,7 @@ internal sealed class EmulatorSession
         }
 
         _record.RecordSetupComplete();
-        if (_resumption && (_options.ResumptionHandleAtSetup || _conversation!.Turns > 0))
+        if (_setup!.Resumption && (_options.ResumptionHandleAtSetup || _conversation!.Turns > 0))
         {
             await SendNewHandleAsync().ConfigureAwait(false);
         }
@@ -486,29 +342,13 @@ internal sealed class EmulatorSession
         }
     }
 
-    private string? ParseModelId(string model)
-    {
-        var segments = model.Split('/');
-        if (Backend == GeminiBackend.DeveloperApi)
-        {
-            return segments is ["models", { Length: > 0 } id] ? id : null;
-        }
-
-        return segments switch
-        {
-            ["publishers", "google", "models", { Length: > 0 } id] => id,
-            ["projects", { Length: > 0 }, "locations", { Length: > 0 }, "publishers", "google", "models", { Length: > 0 } id] => id,
-            _ => null,
-        };
-    }
-
     // ---- realtime input ---------------------------------------------------------------------------
 
     private async Task HandleRealtimeInputAsync(ReadOnlyMemory<byte> message, RealtimeInput input)
     {
         if (input.MediaChunks)
         {
-            if (_gen3)
+            if (_setup!.IsGemini3)
             {
                 await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.MediaChunksDeprecated).ConfigureAwait(false);
                 return;
@@ -542,7 +382,7 @@ internal sealed class EmulatorSession
         if (input.ActivityStart)
         {
             _record.RecordActivity(EmulatorActivitySignal.ActivityStart);
-            if (!_manualActivity)
+            if (!_setup!.ManualActivity)
             {
                 // Activity signals are only allowed with automatic activity detection disabled.
                 await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
@@ -557,7 +397,7 @@ internal sealed class EmulatorSession
         if (input.ActivityEnd)
         {
             _record.RecordActivity(EmulatorActivitySignal.ActivityEnd);
-            if (!_manualActivity)
+            if (!_setup!.ManualActivity)
             {
                 await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
                 return;
@@ -573,7 +413,7 @@ internal sealed class EmulatorSession
         if (input.AudioStreamEnd)
         {
             _record.RecordActivity(EmulatorActivitySignal.AudioStreamEnd);
-            if (!_manualActivity && _vad.InSpeech)
+            if (!_setup!.ManualActivity && _vad.InSpeech)
             {
                 // The flush: a pending utterance ends at once.
                 await EndUtteranceAsync(trimSilence: true).ConfigureAwait(false);
@@ -626,7 +466,7 @@ internal sealed class EmulatorSession
     private async Task ProcessAudioAsync(ReadOnlyMemory<byte> pcm, int rate)
     {
         _inputRate = rate;
-        if (_manualActivity)
+        if (_setup!.ManualActivity)
         {
             // Audio outside an activity window is discarded.
             if (_inActivity && AppendUtterance(pcm.Span, rate))
@@ -638,7 +478,7 @@ internal sealed class EmulatorSession
             return;
         }
 
-        var transition = _vad.Process(pcm.Span, rate, _options.SpeechThreshold, _options.MinSpeechDuration, _silenceFromSetup ?? _options.SilenceDuration);
+        var transition = _vad.Process(pcm.Span, rate, _options.SpeechThreshold, _options.MinSpeechDuration, _setup!.SilenceDuration ?? _options.SilenceDuration);
         var full = AppendUtterance(pcm.Span, rate);
         switch (transition)
         {
@@ -752,7 +592,7 @@ internal sealed class EmulatorSession
         using var document = JsonDocument.Parse(message);
         var content = document.RootElement.EnumerateObject().First().Value;
         var seeding = _historySeedOpen && !_realtimeStarted;
-        if (_gen3 && !seeding)
+        if (_setup!.IsGemini3 && !seeding)
         {
             // Gemini 3.x only accepts clientContent as the initial history seed.
             await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
@@ -889,7 +729,8 @@ internal sealed class EmulatorSession
             return null;
         }
 
-        var name = rule.ToolName ?? _functions.FirstOrDefault()?.Name;
+        var functions = _setup!.Functions;
+        var name = rule.ToolName ?? (functions.Count > 0 ? functions[0].Name : null);
         return name is null ? null : new ToolCallPlan(NewToolCallId(), name, rule.ArgumentsJson);
     }
 
@@ -938,7 +779,7 @@ internal sealed class EmulatorSession
             _turnOpen = false;
             await _sender.SendJsonAsync("interrupted", ServerMessages.Flag).ConfigureAwait(false);
             await _sender.SendJsonAsync(new TurnUsage(1, 0, "AUDIO", "AUDIO", Backend == GeminiBackend.VertexAI), ServerMessages.TurnComplete).ConfigureAwait(false);
-            if (_resumption)
+            if (_setup!.Resumption)
             {
                 await SendNewHandleAsync().ConfigureAwait(false);
             }
@@ -997,12 +838,12 @@ internal sealed class EmulatorSession
         var connectionTurn = Interlocked.Increment(ref _connectionTurns);
         var vertex = Backend == GeminiBackend.VertexAI;
         _turnOpen = true;
-        if (_resumption)
+        if (_setup!.Resumption)
         {
             await _sender.SendJsonAsync<string?>(null, ServerMessages.ResumptionUpdate).ConfigureAwait(false);
         }
 
-        if (input.Audio is not null && _inputTranscription)
+        if (input.Audio is not null && _setup!.InputTranscription)
         {
             var seconds = FormatSeconds(input.AudioDuration);
             string[] fragments = ["[heard", $" {seconds} s", " of audio]"];
@@ -1032,7 +873,7 @@ internal sealed class EmulatorSession
 
             _record.RecordToolCall(call.Id);
             await _sender.SendJsonAsync((call.Id, call.Name, call.ArgumentsJson), ServerMessages.ToolCall).ConfigureAwait(false);
-            if (!_gen3)
+            if (!_setup!.IsGemini3)
             {
                 // 2.x completes the turn after a tool call; 3.x withholds turnComplete until the response.
                 cancellationToken.ThrowIfCancellationRequested();
@@ -1088,10 +929,10 @@ internal sealed class EmulatorSession
         cancellationToken.ThrowIfCancellationRequested();
         _turnOpen = false;
         var responseTokens = Math.Max(1, (int)(replyAudio.Length / 2.0 / PcmAudio.OutputSampleRate * 25));
-        await _sender.SendJsonAsync(new TurnUsage(promptTokens, responseTokens, promptModality, _textModality ? "TEXT" : "AUDIO", vertex), ServerMessages.TurnComplete).ConfigureAwait(false);
+        await _sender.SendJsonAsync(new TurnUsage(promptTokens, responseTokens, promptModality, _setup!.TextModality ? "TEXT" : "AUDIO", vertex), ServerMessages.TurnComplete).ConfigureAwait(false);
         _record.RecordTurnCompleted();
         conversation.AddHistory($"model: {replyText}");
-        if (_resumption)
+        if (_setup!.Resumption)
         {
             await SendNewHandleAsync().ConfigureAwait(false);
         }
@@ -1119,12 +960,12 @@ internal sealed class EmulatorSession
             var first = (int)((long)i * words.Length / chunks);
             var last = (int)((long)(i + 1) * words.Length / chunks);
             var fragment = last > first ? (first == 0 ? string.Empty : " ") + string.Join(' ', words, first, last - first) : null;
-            if (fragment is not null && _outputTranscription)
+            if (fragment is not null && _setup!.OutputTranscription)
             {
                 await _sender.SendJsonAsync((false, fragment, false), ServerMessages.Transcription).ConfigureAwait(false);
             }
 
-            if (_textModality)
+            if (_setup!.TextModality)
             {
                 if (fragment is not null)
                 {
@@ -1141,7 +982,7 @@ internal sealed class EmulatorSession
                 }
             }
 
-            if (_options.RealTimePacing && !_textModality)
+            if (_options.RealTimePacing && !_setup!.TextModality)
             {
                 // Stay one chunk ahead of playback, as the service streams slightly faster than real time.
                 var due = chunkDuration * i;
@@ -1273,7 +1114,7 @@ internal sealed class EmulatorSession
             return;
         }
 
-        var (status, reason) = EmulatorCloseReasons.For(fault, Backend, _model, _record.ApiVersion);
+        var (status, reason) = EmulatorCloseReasons.For(fault, Backend, _setup?.Model ?? string.Empty, _record.ApiVersion);
         await CloseAsync(status!.Value, reason).ConfigureAwait(false);
     }
 
