@@ -10,7 +10,9 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using VoiceChat.Testing.Audio;
+using VoiceChat.Testing.Sessions.Input;
 using VoiceChat.Testing.Sessions.Setup;
+using VoiceChat.Testing.Sessions.Turns;
 using VoiceChat.Testing.Wire;
 using static VoiceChat.Testing.Wire.ProtoJson;
 
@@ -40,17 +42,13 @@ internal sealed class EmulatorSession
     private readonly SemaphoreSlim _turnGate = new(1, 1);
     private readonly Lock _state = new();
     private readonly Dictionary<string, PendingToolCall> _pendingCalls = new(StringComparer.Ordinal);
-    private readonly VoiceActivityDetector _vad = new();
 
-    private byte[]? _utterance;
-    private int _utteranceLength;
-    private int _inputRate = 16000;
     private bool _setupReceived;
     private bool _ignoreInput;
     private SessionSetup? _setup;
+    private TurnDetector? _turnDetector;
     private bool _historySeedOpen;
     private bool _realtimeStarted;
-    private bool _inActivity;
     private ConversationState? _conversation;
     private Task? _replyTask;
     private CancellationTokenSource? _replyCts;
@@ -282,6 +280,7 @@ internal sealed class EmulatorSession
         }
 
         _setup = setup;
+        _turnDetector = new TurnDetector(_options, setup.ManualActivity, setup.SilenceDuration);
         _historySeedOpen = setup.HistorySeed;
         var resumeHandle = setup.ResumeHandle;
         if (!string.IsNullOrEmpty(resumeHandle))
@@ -390,8 +389,7 @@ internal sealed class EmulatorSession
             }
 
             await InterruptAsync().ConfigureAwait(false);
-            ClearUtterance();
-            _inActivity = true;
+            _turnDetector!.StartActivity();
         }
 
         if (input.ActivityEnd)
@@ -403,20 +401,18 @@ internal sealed class EmulatorSession
                 return;
             }
 
-            if (_inActivity)
+            if (_turnDetector!.EndActivity() is { } utterance)
             {
-                _inActivity = false;
-                await EndUtteranceAsync(trimSilence: false).ConfigureAwait(false);
+                await StartTurnAsync(utterance, forcedCall: null, interruptFirst: true).ConfigureAwait(false);
             }
         }
 
         if (input.AudioStreamEnd)
         {
             _record.RecordActivity(EmulatorActivitySignal.AudioStreamEnd);
-            if (!_setup!.ManualActivity && _vad.InSpeech)
+            if (_turnDetector!.EndAudioStream() is { } utterance)
             {
-                // The flush: a pending utterance ends at once.
-                await EndUtteranceAsync(trimSilence: true).ConfigureAwait(false);
+                await StartTurnAsync(utterance, forcedCall: null, interruptFirst: true).ConfigureAwait(false);
             }
         }
     }
@@ -465,124 +461,16 @@ internal sealed class EmulatorSession
 
     private async Task ProcessAudioAsync(ReadOnlyMemory<byte> pcm, int rate)
     {
-        _inputRate = rate;
-        if (_setup!.ManualActivity)
+        var utterance = _turnDetector!.Process(pcm.Span, rate, out var speechStarted);
+        if (speechStarted)
         {
-            // Audio outside an activity window is discarded.
-            if (_inActivity && AppendUtterance(pcm.Span, rate))
-            {
-                _inActivity = false;
-                await EndUtteranceAsync(trimSilence: false).ConfigureAwait(false);
-            }
-
-            return;
+            await InterruptAsync().ConfigureAwait(false);
         }
 
-        var transition = _vad.Process(pcm.Span, rate, _options.SpeechThreshold, _options.MinSpeechDuration, _setup!.SilenceDuration ?? _options.SilenceDuration);
-        var full = AppendUtterance(pcm.Span, rate);
-        switch (transition)
+        if (utterance is not null)
         {
-            case VadTransition.SpeechStarted:
-                await InterruptAsync().ConfigureAwait(false);
-                break;
-            case VadTransition.SpeechEnded:
-                await EndUtteranceAsync(trimSilence: true).ConfigureAwait(false);
-                return;
-            default:
-                if (!_vad.InSpeech && _vad.SpeechSamples == 0)
-                {
-                    // Only silence so far: keep nothing.
-                    ClearUtterance();
-                }
-
-                break;
+            await StartTurnAsync(utterance, forcedCall: null, interruptFirst: true).ConfigureAwait(false);
         }
-
-        if (full)
-        {
-            if (_vad.InSpeech)
-            {
-                await EndUtteranceAsync(trimSilence: true).ConfigureAwait(false);
-            }
-            else
-            {
-                // Long noise that never became speech: drop it rather than hold it.
-                ClearUtterance();
-            }
-        }
-    }
-
-    /// <summary>Appends to the utterance; true when it reached <see cref="LiveApiEmulatorOptions.MaxUtteranceDuration"/>.</summary>
-    private bool AppendUtterance(ReadOnlySpan<byte> pcm, int rate)
-    {
-        var max = (int)Math.Min(int.MaxValue / 2, _options.MaxUtteranceDuration.TotalSeconds * rate * 2);
-        _utterance ??= ArrayPool<byte>.Shared.Rent(Math.Min(max, 64 * 1024));
-        var take = Math.Min(pcm.Length, max - _utteranceLength);
-        if (take > 0)
-        {
-            if (_utteranceLength + take > _utterance.Length)
-            {
-                var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(max, Math.Max(_utteranceLength + take, _utterance.Length * 2)));
-                _utterance.AsSpan(0, _utteranceLength).CopyTo(bigger);
-                ArrayPool<byte>.Shared.Return(_utterance);
-                _utterance = bigger;
-            }
-
-            pcm[..take].CopyTo(_utterance.AsSpan(_utteranceLength));
-            _utteranceLength += take;
-        }
-
-        return _utteranceLength >= max;
-    }
-
-    private void ClearUtterance()
-    {
-        if (_utterance is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_utterance);
-            _utterance = null;
-        }
-
-        _utteranceLength = 0;
-    }
-
-    private async Task EndUtteranceAsync(bool trimSilence)
-    {
-        _vad.Reset();
-        ReadOnlySpan<byte> span = _utterance is null ? [] : _utterance.AsSpan(0, _utteranceLength);
-        if (trimSilence)
-        {
-            span = TrimTrailingSilence(span, _inputRate, _options.SpeechThreshold);
-        }
-
-        var pcm = span.ToArray();
-        ClearUtterance();
-        await StartTurnAsync(TurnInput.ForAudio(pcm, _inputRate), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
-    }
-
-    private static ReadOnlySpan<byte> TrimTrailingSilence(ReadOnlySpan<byte> pcm, int rate, double threshold)
-    {
-        var window = Math.Max(1, rate / 100) * 2;
-        var end = pcm.Length & ~1;
-        while (end > 0)
-        {
-            var start = Math.Max(0, end - window);
-            double energy = 0;
-            for (var i = start; i + 1 < end; i += 2)
-            {
-                double sample = BinaryPrimitives.ReadInt16LittleEndian(pcm[i..]);
-                energy += sample * sample;
-            }
-
-            if (energy / ((end - start) / 2) >= threshold * threshold)
-            {
-                break;
-            }
-
-            end = start;
-        }
-
-        return pcm[..end];
     }
 
     // ---- client content and tool responses --------------------------------------------------------
@@ -845,7 +733,7 @@ internal sealed class EmulatorSession
 
         if (input.Audio is not null && _setup!.InputTranscription)
         {
-            var seconds = FormatSeconds(input.AudioDuration);
+            var seconds = TurnInput.FormatSeconds(input.AudioDuration);
             string[] fragments = ["[heard", $" {seconds} s", " of audio]"];
             for (var i = 0; i < fragments.Length; i++)
             {
@@ -908,7 +796,7 @@ internal sealed class EmulatorSession
         }
         else if (input.Audio is not null)
         {
-            replyText = $"Turn {turnNumber}: I heard {FormatSeconds(input.AudioDuration)} seconds of audio.";
+            replyText = $"Turn {turnNumber}: I heard {TurnInput.FormatSeconds(input.AudioDuration)} seconds of audio.";
             replyAudio = PcmAudio.Resample(input.Audio, input.SampleRate, PcmAudio.OutputSampleRate);
         }
         else
@@ -996,8 +884,6 @@ internal sealed class EmulatorSession
     }
 
     private static TimeSpan SpeechDuration(string text) => TimeSpan.FromMilliseconds(Math.Clamp(text.Length * 40, 400, 4000));
-
-    private static string FormatSeconds(TimeSpan duration) => duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
 
     private async Task SendNewHandleAsync()
     {
@@ -1180,7 +1066,7 @@ internal sealed class EmulatorSession
             _record.RecordClose(status, _socket.CloseStatusDescription, dropped: false);
         }
 
-        ClearUtterance();
+        _turnDetector?.Dispose();
         EmulatorLog.Ended(_logger, _record.Id, _record.CloseStatus, _record.CloseDescription, _record.Dropped);
         _record.MarkEnded();
         _sender.Dispose();
@@ -1197,26 +1083,5 @@ internal sealed class EmulatorSession
         public string Name { get; } = name;
 
         public TaskCompletionSource<EmulatorToolResponse> Response { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    /// <summary>What a user turn consists of: speech, typed text, or nothing (a tool call scripted by a test).</summary>
-    private sealed class TurnInput
-    {
-        public static TurnInput None { get; } = new();
-
-        public byte[]? Audio { get; private init; }
-
-        public int SampleRate { get; private init; } = 16000;
-
-        public string? Text { get; private init; }
-
-        public TimeSpan AudioDuration => Audio is null ? TimeSpan.Zero : TimeSpan.FromSeconds(Audio.Length / 2.0 / SampleRate);
-
-        /// <summary>What tool-call rules match against: the text, or the input transcription of speech.</summary>
-        public string UserText => Text ?? (Audio is null ? string.Empty : $"[heard {FormatSeconds(AudioDuration)} s of audio]");
-
-        public static TurnInput ForAudio(byte[] pcm, int rate) => new() { Audio = pcm, SampleRate = rate };
-
-        public static TurnInput ForText(string text) => new() { Text = text };
     }
 }
