@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using VoiceChat.Testing.Audio;
 using VoiceChat.Testing.Sessions.Input;
 using VoiceChat.Testing.Sessions.Setup;
+using VoiceChat.Testing.Sessions.Tools;
 using VoiceChat.Testing.Sessions.Turns;
 using VoiceChat.Testing.Wire;
 using static VoiceChat.Testing.Wire.ProtoJson;
@@ -40,11 +41,10 @@ internal sealed class EmulatorSession
     private readonly CancellationTokenSource _lifetime;
     private readonly CancellationToken _token;
     private readonly SemaphoreSlim _turnGate = new(1, 1);
-    private readonly Lock _state = new();
-    private readonly Dictionary<string, PendingToolCall> _pendingCalls = new(StringComparer.Ordinal);
 
     private bool _setupReceived;
     private bool _ignoreInput;
+    private readonly PendingToolCalls _toolCalls = new();
     private SessionSetup? _setup;
     private TurnDetector? _turnDetector;
     private bool _historySeedOpen;
@@ -255,7 +255,7 @@ internal sealed class EmulatorSession
                     await HandleClientContentAsync(message).ConfigureAwait(false);
                     break;
                 case "toolResponse":
-                    HandleToolResponse(message);
+                    _toolCalls.Answer(message, _record);
                     break;
                 default:
                     await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.UnknownField(name)).ConfigureAwait(false);
@@ -542,45 +542,6 @@ internal sealed class EmulatorSession
         await StartTurnAsync(TurnInput.ForText(lastUserText ?? string.Empty), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
     }
 
-    private void HandleToolResponse(ReadOnlyMemory<byte> message)
-    {
-        using var document = JsonDocument.Parse(message);
-        var body = document.RootElement.EnumerateObject().First().Value;
-        if (!TryGet(body, "functionResponses", out var responses) || responses.ValueKind != JsonValueKind.Array)
-        {
-            return;
-        }
-
-        foreach (var response in responses.EnumerateArray())
-        {
-            var id = TryGet(response, "id", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString() : null;
-            var name = TryGet(response, "name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-            var json = TryGet(response, "response", out var r) ? r.GetRawText() : "{}";
-            PendingToolCall? pending = null;
-            lock (_state)
-            {
-                if (id is not null)
-                {
-                    _pendingCalls.Remove(id, out pending);
-                }
-                else if (name is not null)
-                {
-                    // Vertex tolerates a missing id: match the single pending call of that name.
-                    var match = _pendingCalls.Values.Where(p => p.Name == name).ToList();
-                    if (match.Count == 1)
-                    {
-                        pending = match[0];
-                        _pendingCalls.Remove(pending.Id);
-                    }
-                }
-            }
-
-            var record = new EmulatorToolResponse(id, name, json, pending is not null);
-            _record.RecordToolResponse(record);
-            pending?.Response.TrySetResult(record);
-        }
-    }
-
     // ---- turns ------------------------------------------------------------------------------------
 
     private async Task StartTurnAsync(TurnInput input, ToolCallPlan? forcedCall, bool interruptFirst)
@@ -598,7 +559,7 @@ internal sealed class EmulatorSession
                 await InterruptLockedAsync().ConfigureAwait(false);
             }
 
-            var call = forcedCall ?? PlanToolCall(input);
+            var call = forcedCall ?? ToolCallPlan.ForRule(_emulator.TakeToolCall(input.UserText), _setup!.Functions, Backend);
             var cts = CancellationTokenSource.CreateLinkedTokenSource(_token);
             _replyCts = cts;
             _replyTask = Task.Run(() => RunTurnAsync(input, call, cts.Token));
@@ -607,30 +568,6 @@ internal sealed class EmulatorSession
         {
             _turnGate.Release();
         }
-    }
-
-    private ToolCallPlan? PlanToolCall(TurnInput input)
-    {
-        var rule = _emulator.TakeToolCall(input.UserText);
-        if (rule is null)
-        {
-            return null;
-        }
-
-        var functions = _setup!.Functions;
-        var name = rule.ToolName ?? (functions.Count > 0 ? functions[0].Name : null);
-        return name is null ? null : new ToolCallPlan(NewToolCallId(), name, rule.ArgumentsJson);
-    }
-
-    private string NewToolCallId()
-    {
-        if (Backend == GeminiBackend.VertexAI)
-        {
-            return Guid.NewGuid().ToString();
-        }
-
-        var value = BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8)) % 9_000_000_000_000_000_000UL;
-        return "function-call-" + (value + 1_000_000_000_000_000_000UL).ToString(CultureInfo.InvariantCulture);
     }
 
     private async Task InterruptAsync()
@@ -656,7 +593,7 @@ internal sealed class EmulatorSession
         }
 
         await StopReplyLockedAsync().ConfigureAwait(false);
-        var ids = TakePendingCallIds();
+        var ids = _toolCalls.CancelAll();
         if (ids.Count > 0 && _options.CancelToolCallsOnBargeIn)
         {
             await _sender.SendJsonAsync(ids, ServerMessages.ToolCallCancellation).ConfigureAwait(false);
@@ -699,21 +636,6 @@ internal sealed class EmulatorSession
         }
     }
 
-    private List<string> TakePendingCallIds()
-    {
-        lock (_state)
-        {
-            var ids = _pendingCalls.Keys.ToList();
-            foreach (var pending in _pendingCalls.Values)
-            {
-                pending.Response.TrySetCanceled();
-            }
-
-            _pendingCalls.Clear();
-            return ids;
-        }
-    }
-
     private async Task RunTurnAsync(TurnInput input, ToolCallPlan? call, CancellationToken cancellationToken)
     {
         var conversation = _conversation!;
@@ -753,11 +675,7 @@ internal sealed class EmulatorSession
         byte[] replyAudio;
         if (call is not null)
         {
-            var pending = new PendingToolCall(call.Id, call.Name);
-            lock (_state)
-            {
-                _pendingCalls[call.Id] = pending;
-            }
+            var pending = _toolCalls.Add(call);
 
             _record.RecordToolCall(call.Id);
             await _sender.SendJsonAsync((call.Id, call.Name, call.ArgumentsJson), ServerMessages.ToolCall).ConfigureAwait(false);
@@ -772,14 +690,11 @@ internal sealed class EmulatorSession
             EmulatorToolResponse response;
             try
             {
-                response = await pending.Response.Task.WaitAsync(_options.ToolResponseTimeout, Time, cancellationToken).ConfigureAwait(false);
+                response = await pending.WaitAsync(_options.ToolResponseTimeout, Time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
-                lock (_state)
-                {
-                    _pendingCalls.Remove(call.Id);
-                }
+                _toolCalls.Remove(call.Id);
 
                 if (_turnOpen)
                 {
@@ -909,7 +824,7 @@ internal sealed class EmulatorSession
             throw new InvalidOperationException("The connection is not open with setup complete.");
         }
 
-        var plan = new ToolCallPlan(callId ?? NewToolCallId(), toolName, argumentsJson);
+        var plan = new ToolCallPlan(callId ?? ToolCallPlan.NewId(Backend), toolName, argumentsJson);
         await StartTurnAsync(TurnInput.None, plan, interruptFirst: true).ConfigureAwait(false);
         return plan.Id;
     }
@@ -919,19 +834,13 @@ internal sealed class EmulatorSession
         await _turnGate.WaitAsync(_token).ConfigureAwait(false);
         try
         {
-            bool any;
-            lock (_state)
-            {
-                any = _pendingCalls.Count > 0;
-            }
-
-            if (!any)
+            if (!_toolCalls.Any)
             {
                 return [];
             }
 
             await StopReplyLockedAsync().ConfigureAwait(false);
-            var ids = TakePendingCallIds();
+            var ids = _toolCalls.CancelAll();
             await _sender.SendJsonAsync(ids, ServerMessages.ToolCallCancellation).ConfigureAwait(false);
             if (_turnOpen)
             {
@@ -1055,7 +964,7 @@ internal sealed class EmulatorSession
             }
         }
 
-        TakePendingCallIds();
+        _toolCalls.CancelAll();
         if (_conversation is not null)
         {
             _emulator.Conversations.Release(_conversation, this);
@@ -1072,16 +981,5 @@ internal sealed class EmulatorSession
         _sender.Dispose();
         _replyCts?.Dispose();
         _lifetime.Dispose();
-    }
-
-    private sealed record ToolCallPlan(string Id, string Name, string ArgumentsJson);
-
-    private sealed class PendingToolCall(string id, string name)
-    {
-        public string Id { get; } = id;
-
-        public string Name { get; } = name;
-
-        public TaskCompletionSource<EmulatorToolResponse> Response { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
