@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using VoiceChat.Testing.Audio;
 using VoiceChat.Testing.Sessions.Input;
+using VoiceChat.Testing.Sessions.Resumption;
 using VoiceChat.Testing.Sessions.Setup;
 using VoiceChat.Testing.Sessions.Tools;
 using VoiceChat.Testing.Sessions.Turns;
@@ -45,11 +46,11 @@ internal sealed class EmulatorSession
     private bool _setupReceived;
     private bool _ignoreInput;
     private readonly PendingToolCalls _toolCalls = new();
+    private readonly SessionResumption _resumption;
     private SessionSetup? _setup;
     private TurnDetector? _turnDetector;
     private bool _historySeedOpen;
     private bool _realtimeStarted;
-    private ConversationState? _conversation;
     private Task? _replyTask;
     private CancellationTokenSource? _replyCts;
     private volatile bool _turnOpen;
@@ -67,6 +68,7 @@ internal sealed class EmulatorSession
         _lifetime = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         _token = _lifetime.Token;
         _sender = new ServerMessageSender(socket, _options.SendTextFrames, _token);
+        _resumption = new SessionResumption(emulator.Conversations, this, record, _sender, _options);
     }
 
     /// <summary>Open and not closing: a resume of the same conversation must wait for this one to end.</summary>
@@ -282,28 +284,11 @@ internal sealed class EmulatorSession
         _setup = setup;
         _turnDetector = new TurnDetector(_options, setup.ManualActivity, setup.SilenceDuration);
         _historySeedOpen = setup.HistorySeed;
-        var resumeHandle = setup.ResumeHandle;
-        if (!string.IsNullOrEmpty(resumeHandle))
+        if (_resumption.Attach(setup) is { } refusal)
         {
-            switch (_emulator.Conversations.TryResume(resumeHandle, this, _options.ResumptionHandleLifetime, out var state))
-            {
-                case ResumeResult.NotFound:
-                    await CloseAsync(WebSocketCloseStatus.PolicyViolation, EmulatorCloseReasons.SessionNotFound).ConfigureAwait(false);
-                    return;
-                case ResumeResult.StillOpen:
-                    await CloseAsync(WebSocketCloseStatus.InternalServerError, EmulatorCloseReasons.InternalError).ConfigureAwait(false);
-                    return;
-                default:
-                    _conversation = state;
-                    break;
-            }
+            await CloseAsync(refusal.Status, refusal.Reason).ConfigureAwait(false);
+            return;
         }
-        else
-        {
-            _conversation = _emulator.Conversations.Create(this);
-        }
-
-        _record.RecordConversation(_conversation!.Id, string.IsNullOrEmpty(resumeHandle) ? null : resumeHandle);
 
         if (_options.SetupFault is { } fault)
         {
@@ -330,10 +315,7 @@ internal sealed class EmulatorSession
         }
 
         _record.RecordSetupComplete();
-        if (_setup!.Resumption && (_options.ResumptionHandleAtSetup || _conversation!.Turns > 0))
-        {
-            await SendNewHandleAsync().ConfigureAwait(false);
-        }
+        await _resumption.SetupCompletedAsync().ConfigureAwait(false);
 
         if (_options.GoAwayAfter is { } after)
         {
@@ -517,7 +499,7 @@ internal sealed class EmulatorSession
                 if (text.Length > 0)
                 {
                     _record.RecordText(text.ToString());
-                    _conversation?.AddHistory($"{role}: {text}");
+                    _resumption.Conversation?.AddHistory($"{role}: {text}");
                     if (!string.Equals(role, "model", StringComparison.Ordinal))
                     {
                         lastUserText = text.ToString();
@@ -604,10 +586,7 @@ internal sealed class EmulatorSession
             _turnOpen = false;
             await _sender.SendJsonAsync("interrupted", ServerMessages.Flag).ConfigureAwait(false);
             await _sender.SendJsonAsync(new TurnUsage(1, 0, "AUDIO", "AUDIO", Backend == GeminiBackend.VertexAI), ServerMessages.TurnComplete).ConfigureAwait(false);
-            if (_setup!.Resumption)
-            {
-                await SendNewHandleAsync().ConfigureAwait(false);
-            }
+            await _resumption.SendHandleAsync().ConfigureAwait(false);
         }
     }
 
@@ -638,20 +617,13 @@ internal sealed class EmulatorSession
 
     private async Task RunTurnAsync(TurnInput input, ToolCallPlan? call, CancellationToken cancellationToken)
     {
-        var conversation = _conversation!;
-        int turnNumber;
-        lock (conversation.Gate)
-        {
-            turnNumber = ++conversation.Turns;
-        }
+        var conversation = _resumption.Conversation!;
+        var turnNumber = conversation.StartTurn();
 
         var connectionTurn = Interlocked.Increment(ref _connectionTurns);
         var vertex = Backend == GeminiBackend.VertexAI;
         _turnOpen = true;
-        if (_setup!.Resumption)
-        {
-            await _sender.SendJsonAsync<string?>(null, ServerMessages.ResumptionUpdate).ConfigureAwait(false);
-        }
+        await _resumption.TurnStartedAsync().ConfigureAwait(false);
 
         if (input.Audio is not null && _setup!.InputTranscription)
         {
@@ -735,10 +707,7 @@ internal sealed class EmulatorSession
         await _sender.SendJsonAsync(new TurnUsage(promptTokens, responseTokens, promptModality, _setup!.TextModality ? "TEXT" : "AUDIO", vertex), ServerMessages.TurnComplete).ConfigureAwait(false);
         _record.RecordTurnCompleted();
         conversation.AddHistory($"model: {replyText}");
-        if (_setup!.Resumption)
-        {
-            await SendNewHandleAsync().ConfigureAwait(false);
-        }
+        await _resumption.SendHandleAsync().ConfigureAwait(false);
     }
 
     private async Task SpeakAsync(byte[] audio, string text, int connectionTurn, CancellationToken cancellationToken)
@@ -799,13 +768,6 @@ internal sealed class EmulatorSession
     }
 
     private static TimeSpan SpeechDuration(string text) => TimeSpan.FromMilliseconds(Math.Clamp(text.Length * 40, 400, 4000));
-
-    private async Task SendNewHandleAsync()
-    {
-        var handle = _emulator.Conversations.IssueHandle(_conversation!, _options.ResumptionHandleLifetime);
-        _record.RecordHandle(handle);
-        await _sender.SendJsonAsync<string?>(handle, ServerMessages.ResumptionUpdate).ConfigureAwait(false);
-    }
 
     // ---- scripting from tests ---------------------------------------------------------------------
 
@@ -965,10 +927,7 @@ internal sealed class EmulatorSession
         }
 
         _toolCalls.CancelAll();
-        if (_conversation is not null)
-        {
-            _emulator.Conversations.Release(_conversation, this);
-        }
+        _resumption.Release();
 
         if (_record.CloseStatus is null && !_record.Dropped && _socket.CloseStatus is { } status)
         {
