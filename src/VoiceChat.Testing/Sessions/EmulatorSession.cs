@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using VoiceChat.Testing.Audio;
+using VoiceChat.Testing.Sessions.Faults;
 using VoiceChat.Testing.Sessions.Input;
 using VoiceChat.Testing.Sessions.Resumption;
 using VoiceChat.Testing.Sessions.Setup;
@@ -30,17 +31,15 @@ namespace VoiceChat.Testing.Sessions;
 internal sealed class EmulatorSession
 {
     private const int ReceiveBufferBytes = 16 * 1024;
-    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
 
     private readonly LiveApiEmulator _emulator;
     private readonly LiveApiEmulatorOptions _options;
     private readonly EmulatorConnection _record;
-    private readonly HttpContext _http;
     private readonly WebSocket _socket;
     private readonly ILogger _logger;
     private readonly ServerMessageSender _sender;
-    private readonly CancellationTokenSource _lifetime;
-    private readonly CancellationToken _token;
+    private readonly SessionLifetime _lifetime;
+    private readonly FaultInjector _faults;
     private readonly SemaphoreSlim _turnGate = new(1, 1);
 
     private bool _setupReceived;
@@ -55,24 +54,22 @@ internal sealed class EmulatorSession
     private CancellationTokenSource? _replyCts;
     private volatile bool _turnOpen;
     private int _connectionTurns;
-    private int _closing;
 
     public EmulatorSession(LiveApiEmulator emulator, EmulatorConnection record, HttpContext http, WebSocket socket, ILogger logger, CancellationToken stopping)
     {
         _emulator = emulator;
         _options = emulator.Options;
         _record = record;
-        _http = http;
         _socket = socket;
         _logger = logger;
-        _lifetime = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        _token = _lifetime.Token;
-        _sender = new ServerMessageSender(socket, _options.SendTextFrames, _token);
+        _lifetime = new SessionLifetime(socket, http, record, _options.SendTextFrames, stopping);
+        _sender = _lifetime.Sender;
+        _faults = new FaultInjector(_lifetime, record, _options);
         _resumption = new SessionResumption(emulator.Conversations, this, record, _sender, _options);
     }
 
     /// <summary>Open and not closing: a resume of the same conversation must wait for this one to end.</summary>
-    public bool IsOpen => Volatile.Read(ref _closing) == 0 && !_token.IsCancellationRequested;
+    public bool IsOpen => _lifetime.IsOpen;
 
     private TimeProvider Time => _options.TimeProvider;
 
@@ -107,7 +104,7 @@ internal sealed class EmulatorSession
 
     private async Task ReceiveLoopAsync()
     {
-        var token = _token;
+        var token = _lifetime.Token;
         byte[]? buffer = null;
         try
         {
@@ -117,7 +114,7 @@ internal sealed class EmulatorSession
                 var first = await _socket.ReceiveAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
                 if (first.MessageType == WebSocketMessageType.Close)
                 {
-                    await OnClientCloseAsync().ConfigureAwait(false);
+                    await _lifetime.ClientClosedAsync().ConfigureAwait(false);
                     return;
                 }
 
@@ -144,7 +141,7 @@ internal sealed class EmulatorSession
                     var result = await _socket.ReceiveAsync(buffer.AsMemory(length, Math.Min(buffer.Length, max) - length), token).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
-                        await OnClientCloseAsync().ConfigureAwait(false);
+                        await _lifetime.ClientClosedAsync().ConfigureAwait(false);
                         return;
                     }
 
@@ -152,7 +149,7 @@ internal sealed class EmulatorSession
                     end = result.EndOfMessage;
                 }
 
-                if (end && Volatile.Read(ref _closing) == 0)
+                if (end && !_lifetime.IsClosing)
                 {
                     _record.RecordMessage();
                     try
@@ -180,16 +177,6 @@ internal sealed class EmulatorSession
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
-        }
-    }
-
-    private async Task OnClientCloseAsync()
-    {
-        _record.RecordClose(_socket.CloseStatus, _socket.CloseStatusDescription, dropped: false);
-        Volatile.Write(ref _closing, 1);
-        if (_socket.State == WebSocketState.CloseReceived)
-        {
-            await _sender.CloseAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, string.Empty).ConfigureAwait(false);
         }
     }
 
@@ -305,7 +292,7 @@ internal sealed class EmulatorSession
         if (_options.SetupCompleteDelay > TimeSpan.Zero)
         {
             // Blocking the receive loop here is deliberate: messages sent early are handled after setupComplete.
-            await Task.Delay(_options.SetupCompleteDelay, Time, _token).ConfigureAwait(false);
+            await Task.Delay(_options.SetupCompleteDelay, Time, _lifetime.Token).ConfigureAwait(false);
         }
 
         var sessionId = Backend == GeminiBackend.VertexAI ? Guid.NewGuid().ToString() : null;
@@ -317,10 +304,7 @@ internal sealed class EmulatorSession
         _record.RecordSetupComplete();
         await _resumption.SetupCompletedAsync().ConfigureAwait(false);
 
-        if (_options.GoAwayAfter is { } after)
-        {
-            _ = GoAwayLaterAsync(after);
-        }
+        _faults.ScheduleGoAway();
     }
 
     // ---- realtime input ---------------------------------------------------------------------------
@@ -528,10 +512,10 @@ internal sealed class EmulatorSession
 
     private async Task StartTurnAsync(TurnInput input, ToolCallPlan? forcedCall, bool interruptFirst)
     {
-        await _turnGate.WaitAsync(_token).ConfigureAwait(false);
+        await _turnGate.WaitAsync(_lifetime.Token).ConfigureAwait(false);
         try
         {
-            if (Volatile.Read(ref _closing) != 0)
+            if (_lifetime.IsClosing)
             {
                 return;
             }
@@ -542,7 +526,7 @@ internal sealed class EmulatorSession
             }
 
             var call = forcedCall ?? ToolCallPlan.ForRule(_emulator.TakeToolCall(input.UserText), _setup!.Functions, Backend);
-            var cts = CancellationTokenSource.CreateLinkedTokenSource(_token);
+            var cts = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token, _lifetime.Closing);
             _replyCts = cts;
             _replyTask = Task.Run(() => RunTurnAsync(input, call, cts.Token));
         }
@@ -554,7 +538,7 @@ internal sealed class EmulatorSession
 
     private async Task InterruptAsync()
     {
-        await _turnGate.WaitAsync(_token).ConfigureAwait(false);
+        await _turnGate.WaitAsync(_lifetime.Token).ConfigureAwait(false);
         try
         {
             await InterruptLockedAsync().ConfigureAwait(false);
@@ -716,7 +700,7 @@ internal sealed class EmulatorSession
         var chunkBytes = chunkSamples * 2;
         var chunks = Math.Max(1, (audio.Length + chunkBytes - 1) / chunkBytes);
         var words = text.Split(' ');
-        var faultAt = _options.MidTurnFault is not null && connectionTurn == _options.MidTurnFaultTurn ? chunks / 2 : -1;
+        var faultAt = _faults.MidTurnFaultChunk(connectionTurn, chunks);
         var chunkDuration = TimeSpan.FromSeconds((double)chunkSamples / PcmAudio.OutputSampleRate);
         var start = Time.GetTimestamp();
 
@@ -793,7 +777,7 @@ internal sealed class EmulatorSession
 
     public async Task<IReadOnlyList<string>> CancelPendingToolCallsAsync()
     {
-        await _turnGate.WaitAsync(_token).ConfigureAwait(false);
+        await _turnGate.WaitAsync(_lifetime.Token).ConfigureAwait(false);
         try
         {
             if (!_toolCalls.Any)
@@ -818,98 +802,16 @@ internal sealed class EmulatorSession
         }
     }
 
-    public async Task GoAwayAsync(TimeSpan timeLeft)
-    {
-        if (await _sender.SendJsonAsync(timeLeft, ServerMessages.GoAway).ConfigureAwait(false))
-        {
-            _ = CloseLaterAsync(timeLeft);
-        }
-    }
+    public Task GoAwayAsync(TimeSpan timeLeft) => _faults.GoAwayAsync(timeLeft);
 
-    private async Task GoAwayLaterAsync(TimeSpan after)
-    {
-        try
-        {
-            await Task.Delay(after, Time, _token).ConfigureAwait(false);
-            await GoAwayAsync(_options.GoAwayTimeLeft).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private async Task CloseLaterAsync(TimeSpan timeLeft)
-    {
-        try
-        {
-            await Task.Delay(timeLeft, Time, _token).ConfigureAwait(false);
-            await CloseAsync(WebSocketCloseStatus.InternalServerError, EmulatorCloseReasons.DeadlineExpired).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    public async Task FaultAsync(EmulatorFault fault)
-    {
-        if (fault == EmulatorFault.AbruptDrop)
-        {
-            if (Interlocked.Exchange(ref _closing, 1) == 0)
-            {
-                _record.RecordClose(null, null, dropped: true);
-                _http.Abort();
-                try
-                {
-                    await _lifetime.CancelAsync().ConfigureAwait(false);
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The abort already ended the session and released its lifetime.
-                }
-            }
-
-            return;
-        }
-
-        var (status, reason) = EmulatorCloseReasons.For(fault, Backend, _setup?.Model ?? string.Empty, _record.ApiVersion);
-        await CloseAsync(status!.Value, reason).ConfigureAwait(false);
-    }
+    public Task FaultAsync(EmulatorFault fault) => _faults.InjectAsync(fault, _setup?.Model ?? string.Empty);
 
     /// <summary>Closes with a code and reason (once); the receive loop ends when the client answers, or is aborted after a timeout.</summary>
-    public async Task CloseAsync(WebSocketCloseStatus status, string reason)
-    {
-        if (Interlocked.Exchange(ref _closing, 1) != 0)
-        {
-            return;
-        }
-
-        reason = EmulatorCloseReasons.Truncate(reason);
-        _record.RecordClose(status, reason, dropped: false);
-        try
-        {
-            var cts = _replyCts;
-            if (cts is not null)
-            {
-                await cts.CancelAsync().ConfigureAwait(false);
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-
-        await _sender.CloseAsync(status, reason).ConfigureAwait(false);
-        try
-        {
-            _lifetime.CancelAfter(CloseHandshakeTimeout);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-    }
+    public Task CloseAsync(WebSocketCloseStatus status, string reason) => _lifetime.CloseAsync(status, reason);
 
     private async Task ShutdownAsync()
     {
-        await _lifetime.CancelAsync().ConfigureAwait(false);
+        await _lifetime.EndAsync().ConfigureAwait(false);
         var task = _replyTask;
         if (task is not null)
         {
@@ -937,7 +839,6 @@ internal sealed class EmulatorSession
         _turnDetector?.Dispose();
         EmulatorLog.Ended(_logger, _record.Id, _record.CloseStatus, _record.CloseDescription, _record.Dropped);
         _record.MarkEnded();
-        _sender.Dispose();
         _replyCts?.Dispose();
         _lifetime.Dispose();
     }
