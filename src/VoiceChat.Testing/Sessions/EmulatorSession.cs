@@ -23,9 +23,11 @@ namespace VoiceChat.Testing.Sessions;
 
 /// <summary>
 /// One emulated Live API connection: a receive loop that validates and dispatches client messages as
-/// strictly as Google does, and at most one reply task that speaks the model's turn. Turn changes
-/// (start, barge-in, tool cancellation) are serialised by <see cref="_turnGate"/>; socket writes go
-/// through the single <see cref="ServerMessageSender"/>.
+/// strictly as Google does. The parts it composes each hold one concern: <see cref="SetupReader"/>
+/// (setup), <see cref="TurnDetector"/> (audio into user turns), <see cref="TurnController"/> and
+/// <see cref="ModelReply"/> (the model's turns), <see cref="PendingToolCalls"/> (tool calls),
+/// <see cref="SessionResumption"/> (conversations and handles), <see cref="FaultInjector"/> (injected
+/// failures) and <see cref="SessionLifetime"/> (how the connection ends, and its one socket writer).
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "RunAsync owns the lifetime: everything is disposed when the connection ends.")]
 internal sealed class EmulatorSession
@@ -37,23 +39,19 @@ internal sealed class EmulatorSession
     private readonly EmulatorConnection _record;
     private readonly WebSocket _socket;
     private readonly ILogger _logger;
-    private readonly ServerMessageSender _sender;
     private readonly SessionLifetime _lifetime;
+    private readonly ServerMessageSender _sender;
+    private readonly PendingToolCalls _toolCalls = new();
+    private readonly SessionResumption _resumption;
     private readonly FaultInjector _faults;
-    private readonly SemaphoreSlim _turnGate = new(1, 1);
+    private readonly TurnController _turns;
 
     private bool _setupReceived;
     private bool _ignoreInput;
-    private readonly PendingToolCalls _toolCalls = new();
-    private readonly SessionResumption _resumption;
     private SessionSetup? _setup;
     private TurnDetector? _turnDetector;
     private bool _historySeedOpen;
     private bool _realtimeStarted;
-    private Task? _replyTask;
-    private CancellationTokenSource? _replyCts;
-    private volatile bool _turnOpen;
-    private int _connectionTurns;
 
     public EmulatorSession(LiveApiEmulator emulator, EmulatorConnection record, HttpContext http, WebSocket socket, ILogger logger, CancellationToken stopping)
     {
@@ -64,8 +62,9 @@ internal sealed class EmulatorSession
         _logger = logger;
         _lifetime = new SessionLifetime(socket, http, record, _options.SendTextFrames, stopping);
         _sender = _lifetime.Sender;
-        _faults = new FaultInjector(_lifetime, record, _options);
         _resumption = new SessionResumption(emulator.Conversations, this, record, _sender, _options);
+        _faults = new FaultInjector(_lifetime, record, _options);
+        _turns = new TurnController(_lifetime, _toolCalls, _resumption, _options, record.Backend);
     }
 
     /// <summary>Open and not closing: a resume of the same conversation must wait for this one to end.</summary>
@@ -269,6 +268,7 @@ internal sealed class EmulatorSession
         }
 
         _setup = setup;
+        _turns.Use(new ModelReply(_emulator, setup, _record, _sender, _toolCalls, _resumption, _faults));
         _turnDetector = new TurnDetector(_options, setup.ManualActivity, setup.SilenceDuration);
         _historySeedOpen = setup.HistorySeed;
         if (_resumption.Attach(setup) is { } refusal)
@@ -341,7 +341,7 @@ internal sealed class EmulatorSession
         {
             _realtimeStarted = true;
             _record.RecordText(text);
-            await StartTurnAsync(TurnInput.ForText(text), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
+            await _turns.StartAsync(TurnInput.ForText(text), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
         }
 
         if (input.ActivityStart)
@@ -354,7 +354,7 @@ internal sealed class EmulatorSession
                 return;
             }
 
-            await InterruptAsync().ConfigureAwait(false);
+            await _turns.InterruptAsync().ConfigureAwait(false);
             _turnDetector!.StartActivity();
         }
 
@@ -369,7 +369,7 @@ internal sealed class EmulatorSession
 
             if (_turnDetector!.EndActivity() is { } utterance)
             {
-                await StartTurnAsync(utterance, forcedCall: null, interruptFirst: true).ConfigureAwait(false);
+                await _turns.StartAsync(utterance, forcedCall: null, interruptFirst: true).ConfigureAwait(false);
             }
         }
 
@@ -378,7 +378,7 @@ internal sealed class EmulatorSession
             _record.RecordActivity(EmulatorActivitySignal.AudioStreamEnd);
             if (_turnDetector!.EndAudioStream() is { } utterance)
             {
-                await StartTurnAsync(utterance, forcedCall: null, interruptFirst: true).ConfigureAwait(false);
+                await _turns.StartAsync(utterance, forcedCall: null, interruptFirst: true).ConfigureAwait(false);
             }
         }
     }
@@ -430,12 +430,12 @@ internal sealed class EmulatorSession
         var utterance = _turnDetector!.Process(pcm.Span, rate, out var speechStarted);
         if (speechStarted)
         {
-            await InterruptAsync().ConfigureAwait(false);
+            await _turns.InterruptAsync().ConfigureAwait(false);
         }
 
         if (utterance is not null)
         {
-            await StartTurnAsync(utterance, forcedCall: null, interruptFirst: true).ConfigureAwait(false);
+            await _turns.StartAsync(utterance, forcedCall: null, interruptFirst: true).ConfigureAwait(false);
         }
     }
 
@@ -505,253 +505,8 @@ internal sealed class EmulatorSession
             return;
         }
 
-        await StartTurnAsync(TurnInput.ForText(lastUserText ?? string.Empty), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
+        await _turns.StartAsync(TurnInput.ForText(lastUserText ?? string.Empty), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
     }
-
-    // ---- turns ------------------------------------------------------------------------------------
-
-    private async Task StartTurnAsync(TurnInput input, ToolCallPlan? forcedCall, bool interruptFirst)
-    {
-        await _turnGate.WaitAsync(_lifetime.Token).ConfigureAwait(false);
-        try
-        {
-            if (_lifetime.IsClosing)
-            {
-                return;
-            }
-
-            if (interruptFirst)
-            {
-                await InterruptLockedAsync().ConfigureAwait(false);
-            }
-
-            var call = forcedCall ?? ToolCallPlan.ForRule(_emulator.TakeToolCall(input.UserText), _setup!.Functions, Backend);
-            var cts = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token, _lifetime.Closing);
-            _replyCts = cts;
-            _replyTask = Task.Run(() => RunTurnAsync(input, call, cts.Token));
-        }
-        finally
-        {
-            _turnGate.Release();
-        }
-    }
-
-    private async Task InterruptAsync()
-    {
-        await _turnGate.WaitAsync(_lifetime.Token).ConfigureAwait(false);
-        try
-        {
-            await InterruptLockedAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _turnGate.Release();
-        }
-    }
-
-    /// <summary>Barge-in: stops the reply, cancels pending tool calls, and closes an open model turn with <c>interrupted</c>.</summary>
-    private async Task InterruptLockedAsync()
-    {
-        var task = _replyTask;
-        if (task is null)
-        {
-            return;
-        }
-
-        await StopReplyLockedAsync().ConfigureAwait(false);
-        var ids = _toolCalls.CancelAll();
-        if (ids.Count > 0 && _options.CancelToolCallsOnBargeIn)
-        {
-            await _sender.SendJsonAsync(ids, ServerMessages.ToolCallCancellation).ConfigureAwait(false);
-        }
-
-        if (_turnOpen)
-        {
-            _turnOpen = false;
-            await _sender.SendJsonAsync("interrupted", ServerMessages.Flag).ConfigureAwait(false);
-            await _sender.SendJsonAsync(new TurnUsage(1, 0, "AUDIO", "AUDIO", Backend == GeminiBackend.VertexAI), ServerMessages.TurnComplete).ConfigureAwait(false);
-            await _resumption.SendHandleAsync().ConfigureAwait(false);
-        }
-    }
-
-    private async Task StopReplyLockedAsync()
-    {
-        var task = _replyTask;
-        var cts = _replyCts;
-        _replyTask = null;
-        _replyCts = null;
-        if (task is null)
-        {
-            return;
-        }
-
-        try
-        {
-            await (cts?.CancelAsync() ?? Task.CompletedTask).ConfigureAwait(false);
-            await task.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            cts?.Dispose();
-        }
-    }
-
-    private async Task RunTurnAsync(TurnInput input, ToolCallPlan? call, CancellationToken cancellationToken)
-    {
-        var conversation = _resumption.Conversation!;
-        var turnNumber = conversation.StartTurn();
-
-        var connectionTurn = Interlocked.Increment(ref _connectionTurns);
-        var vertex = Backend == GeminiBackend.VertexAI;
-        _turnOpen = true;
-        await _resumption.TurnStartedAsync().ConfigureAwait(false);
-
-        if (input.Audio is not null && _setup!.InputTranscription)
-        {
-            var seconds = TurnInput.FormatSeconds(input.AudioDuration);
-            string[] fragments = ["[heard", $" {seconds} s", " of audio]"];
-            for (var i = 0; i < fragments.Length; i++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                await _sender.SendJsonAsync((true, fragments[i], i == fragments.Length - 1), ServerMessages.Transcription).ConfigureAwait(false);
-            }
-        }
-
-        if (input.UserText.Length > 0)
-        {
-            conversation.AddHistory($"user: {input.UserText}");
-        }
-
-        var promptTokens = Math.Max(1, (int)(input.AudioDuration.TotalSeconds * 25) + (input.Text?.Length ?? 0) / 4);
-        var promptModality = input.Audio is not null ? "AUDIO" : "TEXT";
-        string replyText;
-        byte[] replyAudio;
-        if (call is not null)
-        {
-            var pending = _toolCalls.Add(call);
-
-            _record.RecordToolCall(call.Id);
-            await _sender.SendJsonAsync((call.Id, call.Name, call.ArgumentsJson), ServerMessages.ToolCall).ConfigureAwait(false);
-            if (!_setup!.IsGemini3)
-            {
-                // 2.x completes the turn after a tool call; 3.x withholds turnComplete until the response.
-                cancellationToken.ThrowIfCancellationRequested();
-                _turnOpen = false;
-                await _sender.SendJsonAsync(new TurnUsage(promptTokens, 1, promptModality, "TEXT", vertex), ServerMessages.TurnComplete).ConfigureAwait(false);
-            }
-
-            EmulatorToolResponse response;
-            try
-            {
-                response = await pending.WaitAsync(_options.ToolResponseTimeout, Time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                _toolCalls.Remove(call.Id);
-
-                if (_turnOpen)
-                {
-                    _turnOpen = false;
-                    await _sender.SendJsonAsync(new TurnUsage(promptTokens, 1, promptModality, "TEXT", vertex), ServerMessages.TurnComplete).ConfigureAwait(false);
-                }
-
-                return;
-            }
-
-            _turnOpen = true;
-            replyText = $"Turn {turnNumber}: {call.Name} returned {response.ResponseJson}.";
-            replyAudio = PcmAudio.SynthesizeSpeech(SpeechDuration(replyText));
-        }
-        else if (input.Audio is not null)
-        {
-            replyText = $"Turn {turnNumber}: I heard {TurnInput.FormatSeconds(input.AudioDuration)} seconds of audio.";
-            replyAudio = PcmAudio.Resample(input.Audio, input.SampleRate, PcmAudio.OutputSampleRate);
-        }
-        else
-        {
-            replyText = $"Turn {turnNumber}: you said \"{input.UserText}\".";
-            replyAudio = PcmAudio.SynthesizeSpeech(SpeechDuration(replyText));
-        }
-
-        if (_options.ReplyLatency > TimeSpan.Zero)
-        {
-            await Task.Delay(_options.ReplyLatency, Time, cancellationToken).ConfigureAwait(false);
-        }
-
-        await SpeakAsync(replyAudio, replyText, connectionTurn, cancellationToken).ConfigureAwait(false);
-
-        cancellationToken.ThrowIfCancellationRequested();
-        await _sender.SendJsonAsync("generationComplete", ServerMessages.Flag).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        _turnOpen = false;
-        var responseTokens = Math.Max(1, (int)(replyAudio.Length / 2.0 / PcmAudio.OutputSampleRate * 25));
-        await _sender.SendJsonAsync(new TurnUsage(promptTokens, responseTokens, promptModality, _setup!.TextModality ? "TEXT" : "AUDIO", vertex), ServerMessages.TurnComplete).ConfigureAwait(false);
-        _record.RecordTurnCompleted();
-        conversation.AddHistory($"model: {replyText}");
-        await _resumption.SendHandleAsync().ConfigureAwait(false);
-    }
-
-    private async Task SpeakAsync(byte[] audio, string text, int connectionTurn, CancellationToken cancellationToken)
-    {
-        var chunkSamples = Math.Max(240, (int)(_options.OutputChunkDuration.TotalSeconds * PcmAudio.OutputSampleRate));
-        var chunkBytes = chunkSamples * 2;
-        var chunks = Math.Max(1, (audio.Length + chunkBytes - 1) / chunkBytes);
-        var words = text.Split(' ');
-        var faultAt = _faults.MidTurnFaultChunk(connectionTurn, chunks);
-        var chunkDuration = TimeSpan.FromSeconds((double)chunkSamples / PcmAudio.OutputSampleRate);
-        var start = Time.GetTimestamp();
-
-        for (var i = 0; i < chunks; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (i == faultAt && _options.MidTurnFault is { } fault)
-            {
-                await FaultAsync(fault).ConfigureAwait(false);
-                throw new OperationCanceledException();
-            }
-
-            var first = (int)((long)i * words.Length / chunks);
-            var last = (int)((long)(i + 1) * words.Length / chunks);
-            var fragment = last > first ? (first == 0 ? string.Empty : " ") + string.Join(' ', words, first, last - first) : null;
-            if (fragment is not null && _setup!.OutputTranscription)
-            {
-                await _sender.SendJsonAsync((false, fragment, false), ServerMessages.Transcription).ConfigureAwait(false);
-            }
-
-            if (_setup!.TextModality)
-            {
-                if (fragment is not null)
-                {
-                    await _sender.SendJsonAsync(fragment, ServerMessages.ModelText).ConfigureAwait(false);
-                }
-            }
-            else
-            {
-                var offset = i * chunkBytes;
-                var length = Math.Min(chunkBytes, audio.Length - offset);
-                if (length > 0 && !await _sender.SendAudioAsync(audio.AsMemory(offset, length)).ConfigureAwait(false))
-                {
-                    throw new OperationCanceledException();
-                }
-            }
-
-            if (_options.RealTimePacing && !_setup!.TextModality)
-            {
-                // Stay one chunk ahead of playback, as the service streams slightly faster than real time.
-                var due = chunkDuration * i;
-                var wait = due - Time.GetElapsedTime(start);
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, Time, cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-    }
-
-    private static TimeSpan SpeechDuration(string text) => TimeSpan.FromMilliseconds(Math.Clamp(text.Length * 40, 400, 4000));
 
     // ---- scripting from tests ---------------------------------------------------------------------
 
@@ -771,36 +526,11 @@ internal sealed class EmulatorSession
         }
 
         var plan = new ToolCallPlan(callId ?? ToolCallPlan.NewId(Backend), toolName, argumentsJson);
-        await StartTurnAsync(TurnInput.None, plan, interruptFirst: true).ConfigureAwait(false);
+        await _turns.StartAsync(TurnInput.None, plan, interruptFirst: true).ConfigureAwait(false);
         return plan.Id;
     }
 
-    public async Task<IReadOnlyList<string>> CancelPendingToolCallsAsync()
-    {
-        await _turnGate.WaitAsync(_lifetime.Token).ConfigureAwait(false);
-        try
-        {
-            if (!_toolCalls.Any)
-            {
-                return [];
-            }
-
-            await StopReplyLockedAsync().ConfigureAwait(false);
-            var ids = _toolCalls.CancelAll();
-            await _sender.SendJsonAsync(ids, ServerMessages.ToolCallCancellation).ConfigureAwait(false);
-            if (_turnOpen)
-            {
-                _turnOpen = false;
-                await _sender.SendJsonAsync(new TurnUsage(1, 0, "AUDIO", "AUDIO", Backend == GeminiBackend.VertexAI), ServerMessages.TurnComplete).ConfigureAwait(false);
-            }
-
-            return ids;
-        }
-        finally
-        {
-            _turnGate.Release();
-        }
-    }
+    public Task<IReadOnlyList<string>> CancelPendingToolCallsAsync() => _turns.CancelToolCallsAsync();
 
     public Task GoAwayAsync(TimeSpan timeLeft) => _faults.GoAwayAsync(timeLeft);
 
@@ -812,20 +542,13 @@ internal sealed class EmulatorSession
     private async Task ShutdownAsync()
     {
         await _lifetime.EndAsync().ConfigureAwait(false);
-        var task = _replyTask;
-        if (task is not null)
+        try
         {
-            try
-            {
-                await task.ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-            {
-            }
-            catch (Exception ex)
-            {
-                EmulatorLog.Failed(_logger, _record.Id, ex);
-            }
+            await _turns.EndAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            EmulatorLog.Failed(_logger, _record.Id, ex);
         }
 
         _toolCalls.CancelAll();
@@ -839,7 +562,6 @@ internal sealed class EmulatorSession
         _turnDetector?.Dispose();
         EmulatorLog.Ended(_logger, _record.Id, _record.CloseStatus, _record.CloseDescription, _record.Dropped);
         _record.MarkEnded();
-        _replyCts?.Dispose();
         _lifetime.Dispose();
     }
 }
