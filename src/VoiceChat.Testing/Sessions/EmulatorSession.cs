@@ -1,9 +1,6 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Buffers.Text;
-using System.Globalization;
 using System.Net.WebSockets;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
@@ -439,13 +436,12 @@ internal sealed class EmulatorSession
         }
     }
 
-    // ---- client content and tool responses --------------------------------------------------------
+    // ---- client content ---------------------------------------------------------------------------
 
     private async Task HandleClientContentAsync(ReadOnlyMemory<byte> message)
     {
-        using var document = JsonDocument.Parse(message);
-        var content = document.RootElement.EnumerateObject().First().Value;
         var seeding = _historySeedOpen && !_realtimeStarted;
+        var content = ClientContentReader.Read(message);
         if (_setup!.IsGemini3 && !seeding)
         {
             // Gemini 3.x only accepts clientContent as the initial history seed.
@@ -453,47 +449,19 @@ internal sealed class EmulatorSession
             return;
         }
 
-        string? lastUserText = null;
-        if (TryGet(content, "turns", out var turns) && turns.ValueKind == JsonValueKind.Array)
+        foreach (var (role, text) in content.Turns)
         {
-            foreach (var turn in turns.EnumerateArray())
-            {
-                var role = TryGet(turn, "role", out var r) ? r.GetString() : "user";
-                if (!TryGet(turn, "parts", out var parts) || parts.ValueKind != JsonValueKind.Array)
-                {
-                    continue;
-                }
-
-                var text = new StringBuilder();
-                foreach (var part in parts.EnumerateArray())
-                {
-                    if (TryGet(part, "functionCall", out _) || TryGet(part, "functionResponse", out _))
-                    {
-                        // Live only accepts text and media content here.
-                        await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                        return;
-                    }
-
-                    if (TryGet(part, "text", out var t) && t.ValueKind == JsonValueKind.String)
-                    {
-                        text.Append(t.GetString());
-                    }
-                }
-
-                if (text.Length > 0)
-                {
-                    _record.RecordText(text.ToString());
-                    _resumption.Conversation?.AddHistory($"{role}: {text}");
-                    if (!string.Equals(role, "model", StringComparison.Ordinal))
-                    {
-                        lastUserText = text.ToString();
-                    }
-                }
-            }
+            _record.RecordText(text);
+            _resumption.Conversation?.AddHistory($"{role}: {text}");
         }
 
-        var complete = TryGet(content, "turnComplete", out var tc) && tc.ValueKind == JsonValueKind.True;
-        if (!complete)
+        if (!content.Valid)
+        {
+            await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
+            return;
+        }
+
+        if (!content.TurnComplete)
         {
             return;
         }
@@ -505,7 +473,7 @@ internal sealed class EmulatorSession
             return;
         }
 
-        await _turns.StartAsync(TurnInput.ForText(lastUserText ?? string.Empty), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
+        await _turns.StartAsync(TurnInput.ForText(content.LastUserText ?? string.Empty), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
     }
 
     // ---- scripting from tests ---------------------------------------------------------------------
