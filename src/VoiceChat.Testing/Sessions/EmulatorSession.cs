@@ -1,12 +1,9 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using VoiceChat.Testing.Audio;
 using VoiceChat.Testing.Sessions.Faults;
 using VoiceChat.Testing.Sessions.Input;
 using VoiceChat.Testing.Sessions.Resumption;
@@ -14,14 +11,14 @@ using VoiceChat.Testing.Sessions.Setup;
 using VoiceChat.Testing.Sessions.Tools;
 using VoiceChat.Testing.Sessions.Turns;
 using VoiceChat.Testing.Wire;
-using static VoiceChat.Testing.Wire.ProtoJson;
 
 namespace VoiceChat.Testing.Sessions;
 
 /// <summary>
 /// One emulated Live API connection: a receive loop that validates and dispatches client messages as
-/// strictly as Google does. The parts it composes each hold one concern: <see cref="SetupReader"/>
-/// (setup), <see cref="TurnDetector"/> (audio into user turns), <see cref="TurnController"/> and
+/// strictly as Google does. Each concern is a part it composes: <see cref="SetupReader"/> (setup),
+/// <see cref="RealtimeInputHandler"/> and its <see cref="TurnDetector"/> (input audio into user turns),
+/// <see cref="ClientContentReader"/> (typed turns and history), <see cref="TurnController"/> and
 /// <see cref="ModelReply"/> (the model's turns), <see cref="PendingToolCalls"/> (tool calls),
 /// <see cref="SessionResumption"/> (conversations and handles), <see cref="FaultInjector"/> (injected
 /// failures) and <see cref="SessionLifetime"/> (how the connection ends, and its one socket writer).
@@ -46,9 +43,8 @@ internal sealed class EmulatorSession
     private bool _setupReceived;
     private bool _ignoreInput;
     private SessionSetup? _setup;
-    private TurnDetector? _turnDetector;
+    private RealtimeInputHandler? _realtimeInput;
     private bool _historySeedOpen;
-    private bool _realtimeStarted;
 
     public EmulatorSession(LiveApiEmulator emulator, EmulatorConnection record, HttpContext http, WebSocket socket, ILogger logger, CancellationToken stopping)
     {
@@ -234,7 +230,7 @@ internal sealed class EmulatorSession
             switch (name)
             {
                 case "realtimeInput":
-                    await HandleRealtimeInputAsync(message, input).ConfigureAwait(false);
+                    await _realtimeInput!.HandleAsync(message, input).ConfigureAwait(false);
                     break;
                 case "clientContent":
                     await HandleClientContentAsync(message).ConfigureAwait(false);
@@ -266,7 +262,7 @@ internal sealed class EmulatorSession
 
         _setup = setup;
         _turns.Use(new ModelReply(_emulator, setup, _record, _sender, _toolCalls, _resumption, _faults));
-        _turnDetector = new TurnDetector(_options, setup.ManualActivity, setup.SilenceDuration);
+        _realtimeInput = new RealtimeInputHandler(setup, _lifetime, _turns, _record, _options);
         _historySeedOpen = setup.HistorySeed;
         if (_resumption.Attach(setup) is { } refusal)
         {
@@ -304,143 +300,11 @@ internal sealed class EmulatorSession
         _faults.ScheduleGoAway();
     }
 
-    // ---- realtime input ---------------------------------------------------------------------------
-
-    private async Task HandleRealtimeInputAsync(ReadOnlyMemory<byte> message, RealtimeInput input)
-    {
-        if (input.MediaChunks)
-        {
-            if (_setup!.IsGemini3)
-            {
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.MediaChunksDeprecated).ConfigureAwait(false);
-                return;
-            }
-
-            await HandleMediaChunksAsync(message).ConfigureAwait(false);
-        }
-
-        if (input.HasAudio)
-        {
-            _realtimeStarted = true;
-            if (_options.EchoAudio)
-            {
-                var length = input.Data.Length;
-                var padding = length > 0 && input.Data.Span[length - 1] == '=' ? (length > 1 && input.Data.Span[length - 2] == '=' ? 2 : 1) : 0;
-                _record.RecordAudioCount((length / 4 * 3) - padding);
-                await _sender.SendAudioBase64Async(input.Data).ConfigureAwait(false);
-                return;
-            }
-
-            await HandleAudioBase64Async(input.Data, input.Rate).ConfigureAwait(false);
-        }
-
-        if (input.Text is { } text)
-        {
-            _realtimeStarted = true;
-            _record.RecordText(text);
-            await _turns.StartAsync(TurnInput.ForText(text), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
-        }
-
-        if (input.ActivityStart)
-        {
-            _record.RecordActivity(EmulatorActivitySignal.ActivityStart);
-            if (!_setup!.ManualActivity)
-            {
-                // Activity signals are only allowed with automatic activity detection disabled.
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                return;
-            }
-
-            await _turns.InterruptAsync().ConfigureAwait(false);
-            _turnDetector!.StartActivity();
-        }
-
-        if (input.ActivityEnd)
-        {
-            _record.RecordActivity(EmulatorActivitySignal.ActivityEnd);
-            if (!_setup!.ManualActivity)
-            {
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                return;
-            }
-
-            if (_turnDetector!.EndActivity() is { } utterance)
-            {
-                await _turns.StartAsync(utterance, forcedCall: null, interruptFirst: true).ConfigureAwait(false);
-            }
-        }
-
-        if (input.AudioStreamEnd)
-        {
-            _record.RecordActivity(EmulatorActivitySignal.AudioStreamEnd);
-            if (_turnDetector!.EndAudioStream() is { } utterance)
-            {
-                await _turns.StartAsync(utterance, forcedCall: null, interruptFirst: true).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task HandleMediaChunksAsync(ReadOnlyMemory<byte> message)
-    {
-        // Legacy 2.x form, rare: a DOM is fine here.
-        using var document = JsonDocument.Parse(message);
-        var realtime = document.RootElement.EnumerateObject().First().Value;
-        if (!TryGet(realtime, "mediaChunks", out var chunks) || chunks.ValueKind != JsonValueKind.Array)
-        {
-            return;
-        }
-
-        foreach (var chunk in chunks.EnumerateArray())
-        {
-            if (TryGet(chunk, "data", out var data) && data.ValueKind == JsonValueKind.String)
-            {
-                var rate = TryGet(chunk, "mimeType", out var mime) && mime.ValueKind == JsonValueKind.String
-                    ? PcmAudio.ParseRate(Encoding.UTF8.GetBytes(mime.GetString()!), 16000)
-                    : 16000;
-                await HandleAudioBase64Async(Encoding.UTF8.GetBytes(data.GetString()!), rate).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task HandleAudioBase64Async(ReadOnlyMemory<byte> base64, int rate)
-    {
-        var pcm = ArrayPool<byte>.Shared.Rent(Math.Max(16, Base64.GetMaxDecodedFromUtf8Length(base64.Length)));
-        try
-        {
-            if (Base64.DecodeFromUtf8(base64.Span, pcm, out _, out var written) != OperationStatus.Done)
-            {
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                return;
-            }
-
-            _record.RecordAudio(pcm.AsSpan(0, written));
-            await ProcessAudioAsync(pcm.AsMemory(0, written & ~1), rate).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(pcm);
-        }
-    }
-
-    private async Task ProcessAudioAsync(ReadOnlyMemory<byte> pcm, int rate)
-    {
-        var utterance = _turnDetector!.Process(pcm.Span, rate, out var speechStarted);
-        if (speechStarted)
-        {
-            await _turns.InterruptAsync().ConfigureAwait(false);
-        }
-
-        if (utterance is not null)
-        {
-            await _turns.StartAsync(utterance, forcedCall: null, interruptFirst: true).ConfigureAwait(false);
-        }
-    }
-
     // ---- client content ---------------------------------------------------------------------------
 
     private async Task HandleClientContentAsync(ReadOnlyMemory<byte> message)
     {
-        var seeding = _historySeedOpen && !_realtimeStarted;
+        var seeding = _historySeedOpen && !_realtimeInput!.Started;
         var content = ClientContentReader.Read(message);
         if (_setup!.IsGemini3 && !seeding)
         {
@@ -527,7 +391,7 @@ internal sealed class EmulatorSession
             _record.RecordClose(status, _socket.CloseStatusDescription, dropped: false);
         }
 
-        _turnDetector?.Dispose();
+        _realtimeInput?.Dispose();
         EmulatorLog.Ended(_logger, _record.Id, _record.CloseStatus, _record.CloseDescription, _record.Dropped);
         _record.MarkEnded();
         _lifetime.Dispose();
