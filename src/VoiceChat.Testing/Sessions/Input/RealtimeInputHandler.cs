@@ -23,6 +23,7 @@ internal sealed class RealtimeInputHandler(
     /// <summary>Audio or text has arrived: <c>clientContent</c> can no longer seed history.</summary>
     public bool Started { get; private set; }
 
+    /// <summary>Acts on one message's fields, read by <see cref="ClientMessageReader"/>; <paramref name="message"/> is its JSON, for the legacy <c>mediaChunks</c>.</summary>
     public async Task HandleAsync(ReadOnlyMemory<byte> message, RealtimeInput input)
     {
         if (input.MediaChunks)
