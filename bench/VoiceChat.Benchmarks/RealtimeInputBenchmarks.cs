@@ -30,7 +30,7 @@ public class RealtimeInputBenchmarks
         _frame = AudioPayloads.Pcm(16000, FrameMs);
         _sink = new LoopbackSink();
         _http = new HttpMessageInvoker(new SocketsHttpHandler());
-        var socket = await WebSocketUpgrade.ConnectAsync(_sink.Uri, _http, [], Timeout.InfiniteTimeSpan, TimeProvider.System, CancellationToken.None);
+        var socket = await WebSocketUpgrade.ConnectAsync(_sink.Uri, _http, [], new UpstreamWebSocketOptions(), TimeProvider.System, CancellationToken.None);
         var setup = Encoding.UTF8.GetBytes("""{"setup":{"model":"models/gemini-2.5-flash-native-audio-preview-12-2025","generationConfig":{"responseModalities":["AUDIO"]}}}""");
         _connection = await GeminiLiveConnection.StartAsync(
             socket, setup, GeminiModelFamily.Gemini2, 16000, TimeSpan.FromSeconds(10), TimeProvider.System,

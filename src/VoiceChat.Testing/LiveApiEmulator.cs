@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
 using VoiceChat.Testing.Sessions;
+using VoiceChat.Testing.Sessions.Resumption;
 using VoiceChat.Testing.Wire;
 
 namespace VoiceChat.Testing;

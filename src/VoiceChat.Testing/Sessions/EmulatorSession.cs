@@ -1,92 +1,67 @@
 using System.Buffers;
-using System.Buffers.Binary;
-using System.Buffers.Text;
-using System.Globalization;
 using System.Net.WebSockets;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using VoiceChat.Testing.Audio;
+using VoiceChat.Testing.Sessions.Faults;
+using VoiceChat.Testing.Sessions.Input;
+using VoiceChat.Testing.Sessions.Resumption;
+using VoiceChat.Testing.Sessions.Setup;
+using VoiceChat.Testing.Sessions.Tools;
+using VoiceChat.Testing.Sessions.Turns;
 using VoiceChat.Testing.Wire;
 
 namespace VoiceChat.Testing.Sessions;
 
 /// <summary>
 /// One emulated Live API connection: a receive loop that validates and dispatches client messages as
-/// strictly as Google does, and at most one reply task that speaks the model's turn. Turn changes
-/// (start, barge-in, tool cancellation) are serialised by <see cref="_turnGate"/>; socket writes go
-/// through the single <see cref="ServerMessageSender"/>.
+/// strictly as Google does. Each concern is a part it composes: <see cref="SetupReader"/> (setup),
+/// <see cref="RealtimeInputHandler"/> and its <see cref="TurnDetector"/> (input audio into user turns),
+/// <see cref="ClientContentReader"/> (typed turns and history), <see cref="TurnController"/> and
+/// <see cref="ModelReply"/> (the model's turns), <see cref="PendingToolCalls"/> (tool calls),
+/// <see cref="SessionResumption"/> (conversations and handles), <see cref="FaultInjector"/> (injected
+/// failures) and <see cref="SessionLifetime"/> (how the connection ends, and its one socket writer).
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "RunAsync owns the lifetime: everything is disposed when the connection ends.")]
 internal sealed class EmulatorSession
 {
     private const int ReceiveBufferBytes = 16 * 1024;
-    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
-
-    private static readonly HashSet<string> SetupFields = new(StringComparer.Ordinal)
-    {
-        "model", "generationConfig", "systemInstruction", "tools", "toolConfig", "realtimeInputConfig",
-        "inputAudioTranscription", "outputAudioTranscription", "sessionResumption", "contextWindowCompression",
-        "proactivity", "historyConfig", "explicitVadSignal", "safetySettings",
-    };
 
     private readonly LiveApiEmulator _emulator;
     private readonly LiveApiEmulatorOptions _options;
     private readonly EmulatorConnection _record;
-    private readonly HttpContext _http;
     private readonly WebSocket _socket;
     private readonly ILogger _logger;
+    private readonly SessionLifetime _lifetime;
     private readonly ServerMessageSender _sender;
-    private readonly CancellationTokenSource _lifetime;
-    private readonly CancellationToken _token;
-    private readonly SemaphoreSlim _turnGate = new(1, 1);
-    private readonly Lock _state = new();
-    private readonly Dictionary<string, PendingToolCall> _pendingCalls = new(StringComparer.Ordinal);
-    private readonly VoiceActivityDetector _vad = new();
-    private readonly List<EmulatorFunctionDeclaration> _functions = [];
+    private readonly PendingToolCalls _toolCalls = new();
+    private readonly SessionResumption _resumption;
+    private readonly FaultInjector _faults;
+    private readonly TurnController _turns;
 
-    private byte[]? _utterance;
-    private int _utteranceLength;
-    private int _inputRate = 16000;
     private bool _setupReceived;
     private bool _ignoreInput;
-    private string _model = string.Empty;
-    private string _modelId = string.Empty;
-    private bool _gen3;
-    private bool _inputTranscription;
-    private bool _outputTranscription;
-    private bool _resumption;
-    private bool _manualActivity;
-    private bool _textModality;
+    private SessionSetup? _setup;
+    private RealtimeInputHandler? _realtimeInput;
     private bool _historySeedOpen;
-    private bool _realtimeStarted;
-    private bool _inActivity;
-    private TimeSpan? _silenceFromSetup;
-    private ConversationState? _conversation;
-    private Task? _replyTask;
-    private CancellationTokenSource? _replyCts;
-    private volatile bool _turnOpen;
-    private int _connectionTurns;
-    private int _closing;
 
     public EmulatorSession(LiveApiEmulator emulator, EmulatorConnection record, HttpContext http, WebSocket socket, ILogger logger, CancellationToken stopping)
     {
         _emulator = emulator;
         _options = emulator.Options;
         _record = record;
-        _http = http;
         _socket = socket;
         _logger = logger;
-        _lifetime = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        _token = _lifetime.Token;
-        _sender = new ServerMessageSender(socket, _options.SendTextFrames, _token);
+        _lifetime = new SessionLifetime(socket, http, record, _options.SendTextFrames, stopping);
+        _sender = _lifetime.Sender;
+        _resumption = new SessionResumption(emulator.Conversations, this, record, _sender, _options);
+        _faults = new FaultInjector(_lifetime, record, _options);
+        _turns = new TurnController(_lifetime, _toolCalls, _resumption, _options, record.Backend);
     }
 
     /// <summary>Open and not closing: a resume of the same conversation must wait for this one to end.</summary>
-    public bool IsOpen => Volatile.Read(ref _closing) == 0 && !_token.IsCancellationRequested;
+    public bool IsOpen => _lifetime.IsOpen;
 
     private TimeProvider Time => _options.TimeProvider;
 
@@ -121,7 +96,7 @@ internal sealed class EmulatorSession
 
     private async Task ReceiveLoopAsync()
     {
-        var token = _token;
+        var token = _lifetime.Token;
         byte[]? buffer = null;
         try
         {
@@ -131,7 +106,7 @@ internal sealed class EmulatorSession
                 var first = await _socket.ReceiveAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
                 if (first.MessageType == WebSocketMessageType.Close)
                 {
-                    await OnClientCloseAsync().ConfigureAwait(false);
+                    await _lifetime.ClientClosedAsync().ConfigureAwait(false);
                     return;
                 }
 
@@ -158,7 +133,7 @@ internal sealed class EmulatorSession
                     var result = await _socket.ReceiveAsync(buffer.AsMemory(length, Math.Min(buffer.Length, max) - length), token).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
-                        await OnClientCloseAsync().ConfigureAwait(false);
+                        await _lifetime.ClientClosedAsync().ConfigureAwait(false);
                         return;
                     }
 
@@ -166,7 +141,7 @@ internal sealed class EmulatorSession
                     end = result.EndOfMessage;
                 }
 
-                if (end && Volatile.Read(ref _closing) == 0)
+                if (end && !_lifetime.IsClosing)
                 {
                     _record.RecordMessage();
                     try
@@ -197,16 +172,6 @@ internal sealed class EmulatorSession
         }
     }
 
-    private async Task OnClientCloseAsync()
-    {
-        _record.RecordClose(_socket.CloseStatus, _socket.CloseStatusDescription, dropped: false);
-        Volatile.Write(ref _closing, 1);
-        if (_socket.State == WebSocketState.CloseReceived)
-        {
-            await _sender.CloseAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, string.Empty).ConfigureAwait(false);
-        }
-    }
-
     private async Task HandleMessageAsync(ReadOnlyMemory<byte> message)
     {
         if (_ignoreInput)
@@ -218,7 +183,7 @@ internal sealed class EmulatorSession
         string? name;
         try
         {
-            name = ReadMessage(message, ref input, out var unknownInRealtime);
+            name = ClientMessageReader.Read(message, ref input, out var unknownInRealtime);
             if (unknownInRealtime is not null)
             {
                 await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.UnknownField(unknownInRealtime, "realtime_input")).ConfigureAwait(false);
@@ -265,13 +230,13 @@ internal sealed class EmulatorSession
             switch (name)
             {
                 case "realtimeInput":
-                    await HandleRealtimeInputAsync(message, input).ConfigureAwait(false);
+                    await _realtimeInput!.HandleAsync(message, input).ConfigureAwait(false);
                     break;
                 case "clientContent":
                     await HandleClientContentAsync(message).ConfigureAwait(false);
                     break;
                 case "toolResponse":
-                    HandleToolResponse(message);
+                    _toolCalls.Answer(message, _record);
                     break;
                 default:
                     await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.UnknownField(name)).ConfigureAwait(false);
@@ -284,301 +249,26 @@ internal sealed class EmulatorSession
         }
     }
 
-    /// <summary>
-    /// Reads the top-level key (normalised to lowerCamel) with a <see cref="Utf8JsonReader"/>, and, for
-    /// <c>realtimeInput</c>, its fields in the same pass, without a DOM. Returns null when the message
-    /// is not an object with exactly one key.
-    /// </summary>
-    private static string? ReadMessage(ReadOnlyMemory<byte> message, ref RealtimeInput input, out string? unknownInRealtime)
-    {
-        unknownInRealtime = null;
-        var reader = new Utf8JsonReader(message.Span, isFinalBlock: true, state: default);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            return null;
-        }
-
-        if (!reader.Read() || reader.TokenType != JsonTokenType.PropertyName)
-        {
-            return null;
-        }
-
-        string name;
-        if (reader.ValueTextEquals("realtimeInput"u8) || reader.ValueTextEquals("realtime_input"u8))
-        {
-            name = "realtimeInput";
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return null;
-            }
-
-            unknownInRealtime = ReadRealtimeInput(ref reader, message, ref input);
-            if (unknownInRealtime is not null)
-            {
-                return name;
-            }
-        }
-        else
-        {
-            name = reader.ValueTextEquals("setup"u8) ? "setup"
-                : reader.ValueTextEquals("clientContent"u8) || reader.ValueTextEquals("client_content"u8) ? "clientContent"
-                : reader.ValueTextEquals("toolResponse"u8) || reader.ValueTextEquals("tool_response"u8) ? "toolResponse"
-                : reader.GetString()!;
-            reader.Skip();
-        }
-
-        // A message is a oneof: a second top-level key is an invalid argument.
-        return reader.Read() && reader.TokenType == JsonTokenType.EndObject ? name : null;
-    }
-
-    private static string? ReadRealtimeInput(ref Utf8JsonReader reader, ReadOnlyMemory<byte> message, ref RealtimeInput input)
-    {
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("audio"u8))
-            {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    throw new FormatException();
-                }
-
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    if (reader.ValueTextEquals("data"u8))
-                    {
-                        reader.Read();
-                        if (reader.TokenType != JsonTokenType.String)
-                        {
-                            throw new FormatException();
-                        }
-
-                        input.HasAudio = true;
-                        if (reader.ValueIsEscaped)
-                        {
-                            // Rare ("\/" from some encoders): unescape into a pooled copy.
-                            var copy = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
-                            var written = reader.CopyString(copy);
-                            input.SetEscapedData(copy, written);
-                        }
-                        else
-                        {
-                            input.Data = message.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
-                        }
-                    }
-                    else if (reader.ValueTextEquals("mimeType"u8) || reader.ValueTextEquals("mime_type"u8))
-                    {
-                        reader.Read();
-                        input.Rate = reader.TokenType == JsonTokenType.String ? PcmAudio.ParseRate(reader.ValueSpan, 16000) : 16000;
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
-                }
-            }
-            else if (reader.ValueTextEquals("text"u8))
-            {
-                reader.Read();
-                input.Text = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new FormatException();
-            }
-            else if (reader.ValueTextEquals("audioStreamEnd"u8) || reader.ValueTextEquals("audio_stream_end"u8))
-            {
-                reader.Read();
-                input.AudioStreamEnd = reader.TokenType == JsonTokenType.True;
-            }
-            else if (reader.ValueTextEquals("activityStart"u8) || reader.ValueTextEquals("activity_start"u8))
-            {
-                reader.Skip();
-                input.ActivityStart = true;
-            }
-            else if (reader.ValueTextEquals("activityEnd"u8) || reader.ValueTextEquals("activity_end"u8))
-            {
-                reader.Skip();
-                input.ActivityEnd = true;
-            }
-            else if (reader.ValueTextEquals("mediaChunks"u8) || reader.ValueTextEquals("media_chunks"u8))
-            {
-                reader.Skip();
-                input.MediaChunks = true;
-            }
-            else if (reader.ValueTextEquals("video"u8) || reader.ValueTextEquals("media"u8))
-            {
-                reader.Skip();
-            }
-            else
-            {
-                return reader.GetString();
-            }
-        }
-
-        return null;
-    }
-
     // ---- setup ----------------------------------------------------------------------------------
 
     private async Task HandleSetupAsync(ReadOnlyMemory<byte> message)
     {
-        using var document = JsonDocument.Parse(message);
-        var setup = document.RootElement.EnumerateObject().First().Value;
-        if (setup.ValueKind != JsonValueKind.Object)
+        var setup = SetupReader.Read(message, _record, _options, out var rejection);
+        if (setup is null)
         {
-            await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
+            await CloseAsync(rejection.Status, rejection.Reason).ConfigureAwait(false);
             return;
         }
 
-        foreach (var property in setup.EnumerateObject())
+        _setup = setup;
+        _turns.Use(new ModelReply(_emulator, setup, _record, _sender, _toolCalls, _resumption, _faults));
+        _realtimeInput = new RealtimeInputHandler(setup, _lifetime, _turns, _record, _options);
+        _historySeedOpen = setup.HistorySeed;
+        if (_resumption.Attach(setup) is { } refusal)
         {
-            if (!SetupFields.Contains(ToCamel(property.Name)))
-            {
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.UnknownField(property.Name, "setup")).ConfigureAwait(false);
-                return;
-            }
-        }
-
-        if (!TryGet(setup, "model", out var modelElement) || modelElement.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(modelElement.GetString()))
-        {
-            await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
+            await CloseAsync(refusal.Status, refusal.Reason).ConfigureAwait(false);
             return;
         }
-
-        _model = modelElement.GetString()!;
-        _record.RecordSetup(Encoding.UTF8.GetString(message.Span), _model);
-        var modelId = ParseModelId(_model);
-        if (modelId is null || !_options.KnownModels.Contains(modelId))
-        {
-            var reason = Backend == GeminiBackend.VertexAI
-                ? $"Publisher Model `{_model}` not found."
-                : EmulatorCloseReasons.ModelNotFound(_model, _record.ApiVersion);
-            await CloseAsync(WebSocketCloseStatus.PolicyViolation, reason).ConfigureAwait(false);
-            return;
-        }
-
-        _modelId = modelId;
-        _gen3 = modelId.StartsWith("gemini-3", StringComparison.Ordinal);
-
-        var suppressSetupComplete = _options.SuppressSetupComplete;
-        if (TryGet(setup, "generationConfig", out var generation) && generation.ValueKind == JsonValueKind.Object)
-        {
-            if (TryGet(generation, "responseModalities", out var modalities) && modalities.ValueKind == JsonValueKind.Array)
-            {
-                var audio = false;
-                var text = false;
-                foreach (var modality in modalities.EnumerateArray())
-                {
-                    audio |= string.Equals(modality.GetString(), "AUDIO", StringComparison.OrdinalIgnoreCase);
-                    text |= string.Equals(modality.GetString(), "TEXT", StringComparison.OrdinalIgnoreCase);
-                }
-
-                if (audio && text)
-                {
-                    // Exactly one response modality per session.
-                    await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                    return;
-                }
-
-                _textModality = text;
-            }
-
-            // Gemini 3.x with affective dialog never completes setup (a fatal setup error seen in the wild).
-            suppressSetupComplete |= _gen3 && TryGet(generation, "enableAffectiveDialog", out _);
-        }
-
-        suppressSetupComplete |= _gen3 && TryGet(setup, "proactivity", out _);
-        _inputTranscription = TryGet(setup, "inputAudioTranscription", out _);
-        _outputTranscription = TryGet(setup, "outputAudioTranscription", out _);
-
-        if (TryGet(setup, "realtimeInputConfig", out var realtimeConfig) && TryGet(realtimeConfig, "automaticActivityDetection", out var detection))
-        {
-            _manualActivity = TryGet(detection, "disabled", out var disabled) && disabled.ValueKind == JsonValueKind.True;
-            if (TryGet(detection, "silenceDurationMs", out var silenceMs) && silenceMs.TryGetInt32(out var ms) && ms > 0)
-            {
-                _silenceFromSetup = TimeSpan.FromMilliseconds(ms);
-            }
-        }
-
-        if (TryGet(setup, "historyConfig", out var history))
-        {
-            if (Backend == GeminiBackend.VertexAI)
-            {
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                return;
-            }
-
-            _historySeedOpen = TryGet(history, "initialHistoryInClientContent", out var seed) && seed.ValueKind == JsonValueKind.True;
-        }
-
-        if (TryGet(setup, "tools", out var tools) && tools.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var tool in tools.EnumerateArray())
-            {
-                if (!TryGet(tool, "functionDeclarations", out var declarations) || declarations.ValueKind != JsonValueKind.Array)
-                {
-                    continue;
-                }
-
-                foreach (var declaration in declarations.EnumerateArray())
-                {
-                    if (!TryGet(declaration, "name", out var fname) || fname.ValueKind != JsonValueKind.String)
-                    {
-                        await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                        return;
-                    }
-
-                    string? description = TryGet(declaration, "description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-                    string? parameters = TryGet(declaration, "parametersJsonSchema", out var p) || TryGet(declaration, "parameters", out p) ? p.GetRawText() : null;
-                    _functions.Add(new EmulatorFunctionDeclaration(fname.GetString()!, description, parameters));
-                }
-            }
-
-            _record.RecordFunctions(_functions);
-        }
-
-        string? resumeHandle = null;
-        if (TryGet(setup, "sessionResumption", out var resumption) && resumption.ValueKind == JsonValueKind.Object)
-        {
-            _resumption = true;
-            if (Backend == GeminiBackend.DeveloperApi && TryGet(resumption, "transparent", out var transparent) && transparent.ValueKind == JsonValueKind.True)
-            {
-                // Transparent resumption is Vertex-only; the Developer API rejects it.
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                return;
-            }
-
-            if (TryGet(resumption, "handle", out var handle))
-            {
-                if (handle.ValueKind != JsonValueKind.String)
-                {
-                    // Gemini 3.1 rejects "handle": null.
-                    await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                    return;
-                }
-
-                resumeHandle = handle.GetString();
-            }
-        }
-
-        if (!string.IsNullOrEmpty(resumeHandle))
-        {
-            switch (_emulator.Conversations.TryResume(resumeHandle, this, _options.ResumptionHandleLifetime, out var state))
-            {
-                case ResumeResult.NotFound:
-                    await CloseAsync(WebSocketCloseStatus.PolicyViolation, EmulatorCloseReasons.SessionNotFound).ConfigureAwait(false);
-                    return;
-                case ResumeResult.StillOpen:
-                    await CloseAsync(WebSocketCloseStatus.InternalServerError, EmulatorCloseReasons.InternalError).ConfigureAwait(false);
-                    return;
-                default:
-                    _conversation = state;
-                    break;
-            }
-        }
-        else
-        {
-            _conversation = _emulator.Conversations.Create(this);
-        }
-
-        _record.RecordConversation(_conversation!.Id, string.IsNullOrEmpty(resumeHandle) ? null : resumeHandle);
 
         if (_options.SetupFault is { } fault)
         {
@@ -586,7 +276,7 @@ internal sealed class EmulatorSession
             return;
         }
 
-        if (suppressSetupComplete)
+        if (setup.SuppressSetupComplete)
         {
             _ignoreInput = true;
             return;
@@ -595,7 +285,7 @@ internal sealed class EmulatorSession
         if (_options.SetupCompleteDelay > TimeSpan.Zero)
         {
             // Blocking the receive loop here is deliberate: messages sent early are handled after setupComplete.
-            await Task.Delay(_options.SetupCompleteDelay, Time, _token).ConfigureAwait(false);
+            await Task.Delay(_options.SetupCompleteDelay, Time, _lifetime.Token).ConfigureAwait(false);
         }
 
         var sessionId = Backend == GeminiBackend.VertexAI ? Guid.NewGuid().ToString() : null;
@@ -605,331 +295,37 @@ internal sealed class EmulatorSession
         }
 
         _record.RecordSetupComplete();
-        if (_resumption && (_options.ResumptionHandleAtSetup || _conversation!.Turns > 0))
-        {
-            await SendNewHandleAsync().ConfigureAwait(false);
-        }
+        await _resumption.SetupCompletedAsync().ConfigureAwait(false);
 
-        if (_options.GoAwayAfter is { } after)
-        {
-            _ = GoAwayLaterAsync(after);
-        }
+        _faults.ScheduleGoAway();
     }
 
-    private string? ParseModelId(string model)
-    {
-        var segments = model.Split('/');
-        if (Backend == GeminiBackend.DeveloperApi)
-        {
-            return segments is ["models", { Length: > 0 } id] ? id : null;
-        }
-
-        return segments switch
-        {
-            ["publishers", "google", "models", { Length: > 0 } id] => id,
-            ["projects", { Length: > 0 }, "locations", { Length: > 0 }, "publishers", "google", "models", { Length: > 0 } id] => id,
-            _ => null,
-        };
-    }
-
-    // ---- realtime input ---------------------------------------------------------------------------
-
-    private async Task HandleRealtimeInputAsync(ReadOnlyMemory<byte> message, RealtimeInput input)
-    {
-        if (input.MediaChunks)
-        {
-            if (_gen3)
-            {
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.MediaChunksDeprecated).ConfigureAwait(false);
-                return;
-            }
-
-            await HandleMediaChunksAsync(message).ConfigureAwait(false);
-        }
-
-        if (input.HasAudio)
-        {
-            _realtimeStarted = true;
-            if (_options.EchoAudio)
-            {
-                var length = input.Data.Length;
-                var padding = length > 0 && input.Data.Span[length - 1] == '=' ? (length > 1 && input.Data.Span[length - 2] == '=' ? 2 : 1) : 0;
-                _record.RecordAudioCount((length / 4 * 3) - padding);
-                await _sender.SendAudioBase64Async(input.Data).ConfigureAwait(false);
-                return;
-            }
-
-            await HandleAudioBase64Async(input.Data, input.Rate).ConfigureAwait(false);
-        }
-
-        if (input.Text is { } text)
-        {
-            _realtimeStarted = true;
-            _record.RecordText(text);
-            await StartTurnAsync(TurnInput.ForText(text), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
-        }
-
-        if (input.ActivityStart)
-        {
-            _record.RecordActivity(EmulatorActivitySignal.ActivityStart);
-            if (!_manualActivity)
-            {
-                // Activity signals are only allowed with automatic activity detection disabled.
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                return;
-            }
-
-            await InterruptAsync().ConfigureAwait(false);
-            ClearUtterance();
-            _inActivity = true;
-        }
-
-        if (input.ActivityEnd)
-        {
-            _record.RecordActivity(EmulatorActivitySignal.ActivityEnd);
-            if (!_manualActivity)
-            {
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                return;
-            }
-
-            if (_inActivity)
-            {
-                _inActivity = false;
-                await EndUtteranceAsync(trimSilence: false).ConfigureAwait(false);
-            }
-        }
-
-        if (input.AudioStreamEnd)
-        {
-            _record.RecordActivity(EmulatorActivitySignal.AudioStreamEnd);
-            if (!_manualActivity && _vad.InSpeech)
-            {
-                // The flush: a pending utterance ends at once.
-                await EndUtteranceAsync(trimSilence: true).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task HandleMediaChunksAsync(ReadOnlyMemory<byte> message)
-    {
-        // Legacy 2.x form, rare: a DOM is fine here.
-        using var document = JsonDocument.Parse(message);
-        var realtime = document.RootElement.EnumerateObject().First().Value;
-        if (!TryGet(realtime, "mediaChunks", out var chunks) || chunks.ValueKind != JsonValueKind.Array)
-        {
-            return;
-        }
-
-        foreach (var chunk in chunks.EnumerateArray())
-        {
-            if (TryGet(chunk, "data", out var data) && data.ValueKind == JsonValueKind.String)
-            {
-                var rate = TryGet(chunk, "mimeType", out var mime) && mime.ValueKind == JsonValueKind.String
-                    ? PcmAudio.ParseRate(Encoding.UTF8.GetBytes(mime.GetString()!), 16000)
-                    : 16000;
-                await HandleAudioBase64Async(Encoding.UTF8.GetBytes(data.GetString()!), rate).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task HandleAudioBase64Async(ReadOnlyMemory<byte> base64, int rate)
-    {
-        var pcm = ArrayPool<byte>.Shared.Rent(Math.Max(16, Base64.GetMaxDecodedFromUtf8Length(base64.Length)));
-        try
-        {
-            if (Base64.DecodeFromUtf8(base64.Span, pcm, out _, out var written) != OperationStatus.Done)
-            {
-                await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                return;
-            }
-
-            _record.RecordAudio(pcm.AsSpan(0, written));
-            await ProcessAudioAsync(pcm.AsMemory(0, written & ~1), rate).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(pcm);
-        }
-    }
-
-    private async Task ProcessAudioAsync(ReadOnlyMemory<byte> pcm, int rate)
-    {
-        _inputRate = rate;
-        if (_manualActivity)
-        {
-            // Audio outside an activity window is discarded.
-            if (_inActivity && AppendUtterance(pcm.Span, rate))
-            {
-                _inActivity = false;
-                await EndUtteranceAsync(trimSilence: false).ConfigureAwait(false);
-            }
-
-            return;
-        }
-
-        var transition = _vad.Process(pcm.Span, rate, _options.SpeechThreshold, _options.MinSpeechDuration, _silenceFromSetup ?? _options.SilenceDuration);
-        var full = AppendUtterance(pcm.Span, rate);
-        switch (transition)
-        {
-            case VadTransition.SpeechStarted:
-                await InterruptAsync().ConfigureAwait(false);
-                break;
-            case VadTransition.SpeechEnded:
-                await EndUtteranceAsync(trimSilence: true).ConfigureAwait(false);
-                return;
-            default:
-                if (!_vad.InSpeech && _vad.SpeechSamples == 0)
-                {
-                    // Only silence so far: keep nothing.
-                    ClearUtterance();
-                }
-
-                break;
-        }
-
-        if (full)
-        {
-            if (_vad.InSpeech)
-            {
-                await EndUtteranceAsync(trimSilence: true).ConfigureAwait(false);
-            }
-            else
-            {
-                // Long noise that never became speech: drop it rather than hold it.
-                ClearUtterance();
-            }
-        }
-    }
-
-    /// <summary>Appends to the utterance; true when it reached <see cref="LiveApiEmulatorOptions.MaxUtteranceDuration"/>.</summary>
-    private bool AppendUtterance(ReadOnlySpan<byte> pcm, int rate)
-    {
-        var max = (int)Math.Min(int.MaxValue / 2, _options.MaxUtteranceDuration.TotalSeconds * rate * 2);
-        _utterance ??= ArrayPool<byte>.Shared.Rent(Math.Min(max, 64 * 1024));
-        var take = Math.Min(pcm.Length, max - _utteranceLength);
-        if (take > 0)
-        {
-            if (_utteranceLength + take > _utterance.Length)
-            {
-                var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(max, Math.Max(_utteranceLength + take, _utterance.Length * 2)));
-                _utterance.AsSpan(0, _utteranceLength).CopyTo(bigger);
-                ArrayPool<byte>.Shared.Return(_utterance);
-                _utterance = bigger;
-            }
-
-            pcm[..take].CopyTo(_utterance.AsSpan(_utteranceLength));
-            _utteranceLength += take;
-        }
-
-        return _utteranceLength >= max;
-    }
-
-    private void ClearUtterance()
-    {
-        if (_utterance is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_utterance);
-            _utterance = null;
-        }
-
-        _utteranceLength = 0;
-    }
-
-    private async Task EndUtteranceAsync(bool trimSilence)
-    {
-        _vad.Reset();
-        ReadOnlySpan<byte> span = _utterance is null ? [] : _utterance.AsSpan(0, _utteranceLength);
-        if (trimSilence)
-        {
-            span = TrimTrailingSilence(span, _inputRate, _options.SpeechThreshold);
-        }
-
-        var pcm = span.ToArray();
-        ClearUtterance();
-        await StartTurnAsync(TurnInput.ForAudio(pcm, _inputRate), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
-    }
-
-    private static ReadOnlySpan<byte> TrimTrailingSilence(ReadOnlySpan<byte> pcm, int rate, double threshold)
-    {
-        var window = Math.Max(1, rate / 100) * 2;
-        var end = pcm.Length & ~1;
-        while (end > 0)
-        {
-            var start = Math.Max(0, end - window);
-            double energy = 0;
-            for (var i = start; i + 1 < end; i += 2)
-            {
-                double sample = BinaryPrimitives.ReadInt16LittleEndian(pcm[i..]);
-                energy += sample * sample;
-            }
-
-            if (energy / ((end - start) / 2) >= threshold * threshold)
-            {
-                break;
-            }
-
-            end = start;
-        }
-
-        return pcm[..end];
-    }
-
-    // ---- client content and tool responses --------------------------------------------------------
+    // ---- client content ---------------------------------------------------------------------------
 
     private async Task HandleClientContentAsync(ReadOnlyMemory<byte> message)
     {
-        using var document = JsonDocument.Parse(message);
-        var content = document.RootElement.EnumerateObject().First().Value;
-        var seeding = _historySeedOpen && !_realtimeStarted;
-        if (_gen3 && !seeding)
+        var seeding = _historySeedOpen && !_realtimeInput!.Started;
+        var content = ClientContentReader.Read(message);
+        if (_setup!.IsGemini3 && !seeding)
         {
             // Gemini 3.x only accepts clientContent as the initial history seed.
             await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
             return;
         }
 
-        string? lastUserText = null;
-        if (TryGet(content, "turns", out var turns) && turns.ValueKind == JsonValueKind.Array)
+        foreach (var (role, text) in content.Turns)
         {
-            foreach (var turn in turns.EnumerateArray())
-            {
-                var role = TryGet(turn, "role", out var r) ? r.GetString() : "user";
-                if (!TryGet(turn, "parts", out var parts) || parts.ValueKind != JsonValueKind.Array)
-                {
-                    continue;
-                }
-
-                var text = new StringBuilder();
-                foreach (var part in parts.EnumerateArray())
-                {
-                    if (TryGet(part, "functionCall", out _) || TryGet(part, "functionResponse", out _))
-                    {
-                        // Live only accepts text and media content here.
-                        await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
-                        return;
-                    }
-
-                    if (TryGet(part, "text", out var t) && t.ValueKind == JsonValueKind.String)
-                    {
-                        text.Append(t.GetString());
-                    }
-                }
-
-                if (text.Length > 0)
-                {
-                    _record.RecordText(text.ToString());
-                    _conversation?.AddHistory($"{role}: {text}");
-                    if (!string.Equals(role, "model", StringComparison.Ordinal))
-                    {
-                        lastUserText = text.ToString();
-                    }
-                }
-            }
+            _record.RecordText(text);
+            _resumption.Conversation?.AddHistory($"{role}: {text}");
         }
 
-        var complete = TryGet(content, "turnComplete", out var tc) && tc.ValueKind == JsonValueKind.True;
-        if (!complete)
+        if (!content.Valid)
+        {
+            await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
+            return;
+        }
+
+        if (!content.TurnComplete)
         {
             return;
         }
@@ -941,358 +337,7 @@ internal sealed class EmulatorSession
             return;
         }
 
-        await StartTurnAsync(TurnInput.ForText(lastUserText ?? string.Empty), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
-    }
-
-    private void HandleToolResponse(ReadOnlyMemory<byte> message)
-    {
-        using var document = JsonDocument.Parse(message);
-        var body = document.RootElement.EnumerateObject().First().Value;
-        if (!TryGet(body, "functionResponses", out var responses) || responses.ValueKind != JsonValueKind.Array)
-        {
-            return;
-        }
-
-        foreach (var response in responses.EnumerateArray())
-        {
-            var id = TryGet(response, "id", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString() : null;
-            var name = TryGet(response, "name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-            var json = TryGet(response, "response", out var r) ? r.GetRawText() : "{}";
-            PendingToolCall? pending = null;
-            lock (_state)
-            {
-                if (id is not null)
-                {
-                    _pendingCalls.Remove(id, out pending);
-                }
-                else if (name is not null)
-                {
-                    // Vertex tolerates a missing id: match the single pending call of that name.
-                    var match = _pendingCalls.Values.Where(p => p.Name == name).ToList();
-                    if (match.Count == 1)
-                    {
-                        pending = match[0];
-                        _pendingCalls.Remove(pending.Id);
-                    }
-                }
-            }
-
-            var record = new EmulatorToolResponse(id, name, json, pending is not null);
-            _record.RecordToolResponse(record);
-            pending?.Response.TrySetResult(record);
-        }
-    }
-
-    // ---- turns ------------------------------------------------------------------------------------
-
-    private async Task StartTurnAsync(TurnInput input, ToolCallPlan? forcedCall, bool interruptFirst)
-    {
-        await _turnGate.WaitAsync(_token).ConfigureAwait(false);
-        try
-        {
-            if (Volatile.Read(ref _closing) != 0)
-            {
-                return;
-            }
-
-            if (interruptFirst)
-            {
-                await InterruptLockedAsync().ConfigureAwait(false);
-            }
-
-            var call = forcedCall ?? PlanToolCall(input);
-            var cts = CancellationTokenSource.CreateLinkedTokenSource(_token);
-            _replyCts = cts;
-            _replyTask = Task.Run(() => RunTurnAsync(input, call, cts.Token));
-        }
-        finally
-        {
-            _turnGate.Release();
-        }
-    }
-
-    private ToolCallPlan? PlanToolCall(TurnInput input)
-    {
-        var rule = _emulator.TakeToolCall(input.UserText);
-        if (rule is null)
-        {
-            return null;
-        }
-
-        var name = rule.ToolName ?? _functions.FirstOrDefault()?.Name;
-        return name is null ? null : new ToolCallPlan(NewToolCallId(), name, rule.ArgumentsJson);
-    }
-
-    private string NewToolCallId()
-    {
-        if (Backend == GeminiBackend.VertexAI)
-        {
-            return Guid.NewGuid().ToString();
-        }
-
-        var value = BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8)) % 9_000_000_000_000_000_000UL;
-        return "function-call-" + (value + 1_000_000_000_000_000_000UL).ToString(CultureInfo.InvariantCulture);
-    }
-
-    private async Task InterruptAsync()
-    {
-        await _turnGate.WaitAsync(_token).ConfigureAwait(false);
-        try
-        {
-            await InterruptLockedAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _turnGate.Release();
-        }
-    }
-
-    /// <summary>Barge-in: stops the reply, cancels pending tool calls, and closes an open model turn with <c>interrupted</c>.</summary>
-    private async Task InterruptLockedAsync()
-    {
-        var task = _replyTask;
-        if (task is null)
-        {
-            return;
-        }
-
-        await StopReplyLockedAsync().ConfigureAwait(false);
-        var ids = TakePendingCallIds();
-        if (ids.Count > 0 && _options.CancelToolCallsOnBargeIn)
-        {
-            await _sender.SendJsonAsync(ids, ServerMessages.ToolCallCancellation).ConfigureAwait(false);
-        }
-
-        if (_turnOpen)
-        {
-            _turnOpen = false;
-            await _sender.SendJsonAsync("interrupted", ServerMessages.Flag).ConfigureAwait(false);
-            await _sender.SendJsonAsync(new TurnUsage(1, 0, "AUDIO", "AUDIO", Backend == GeminiBackend.VertexAI), ServerMessages.TurnComplete).ConfigureAwait(false);
-            if (_resumption)
-            {
-                await SendNewHandleAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task StopReplyLockedAsync()
-    {
-        var task = _replyTask;
-        var cts = _replyCts;
-        _replyTask = null;
-        _replyCts = null;
-        if (task is null)
-        {
-            return;
-        }
-
-        try
-        {
-            await (cts?.CancelAsync() ?? Task.CompletedTask).ConfigureAwait(false);
-            await task.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            cts?.Dispose();
-        }
-    }
-
-    private List<string> TakePendingCallIds()
-    {
-        lock (_state)
-        {
-            var ids = _pendingCalls.Keys.ToList();
-            foreach (var pending in _pendingCalls.Values)
-            {
-                pending.Response.TrySetCanceled();
-            }
-
-            _pendingCalls.Clear();
-            return ids;
-        }
-    }
-
-    private async Task RunTurnAsync(TurnInput input, ToolCallPlan? call, CancellationToken cancellationToken)
-    {
-        var conversation = _conversation!;
-        int turnNumber;
-        lock (conversation.Gate)
-        {
-            turnNumber = ++conversation.Turns;
-        }
-
-        var connectionTurn = Interlocked.Increment(ref _connectionTurns);
-        var vertex = Backend == GeminiBackend.VertexAI;
-        _turnOpen = true;
-        if (_resumption)
-        {
-            await _sender.SendJsonAsync<string?>(null, ServerMessages.ResumptionUpdate).ConfigureAwait(false);
-        }
-
-        if (input.Audio is not null && _inputTranscription)
-        {
-            var seconds = FormatSeconds(input.AudioDuration);
-            string[] fragments = ["[heard", $" {seconds} s", " of audio]"];
-            for (var i = 0; i < fragments.Length; i++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                await _sender.SendJsonAsync((true, fragments[i], i == fragments.Length - 1), ServerMessages.Transcription).ConfigureAwait(false);
-            }
-        }
-
-        if (input.UserText.Length > 0)
-        {
-            conversation.AddHistory($"user: {input.UserText}");
-        }
-
-        var promptTokens = Math.Max(1, (int)(input.AudioDuration.TotalSeconds * 25) + (input.Text?.Length ?? 0) / 4);
-        var promptModality = input.Audio is not null ? "AUDIO" : "TEXT";
-        string replyText;
-        byte[] replyAudio;
-        if (call is not null)
-        {
-            var pending = new PendingToolCall(call.Id, call.Name);
-            lock (_state)
-            {
-                _pendingCalls[call.Id] = pending;
-            }
-
-            _record.RecordToolCall(call.Id);
-            await _sender.SendJsonAsync((call.Id, call.Name, call.ArgumentsJson), ServerMessages.ToolCall).ConfigureAwait(false);
-            if (!_gen3)
-            {
-                // 2.x completes the turn after a tool call; 3.x withholds turnComplete until the response.
-                cancellationToken.ThrowIfCancellationRequested();
-                _turnOpen = false;
-                await _sender.SendJsonAsync(new TurnUsage(promptTokens, 1, promptModality, "TEXT", vertex), ServerMessages.TurnComplete).ConfigureAwait(false);
-            }
-
-            EmulatorToolResponse response;
-            try
-            {
-                response = await pending.Response.Task.WaitAsync(_options.ToolResponseTimeout, Time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                lock (_state)
-                {
-                    _pendingCalls.Remove(call.Id);
-                }
-
-                if (_turnOpen)
-                {
-                    _turnOpen = false;
-                    await _sender.SendJsonAsync(new TurnUsage(promptTokens, 1, promptModality, "TEXT", vertex), ServerMessages.TurnComplete).ConfigureAwait(false);
-                }
-
-                return;
-            }
-
-            _turnOpen = true;
-            replyText = $"Turn {turnNumber}: {call.Name} returned {response.ResponseJson}.";
-            replyAudio = PcmAudio.SynthesizeSpeech(SpeechDuration(replyText));
-        }
-        else if (input.Audio is not null)
-        {
-            replyText = $"Turn {turnNumber}: I heard {FormatSeconds(input.AudioDuration)} seconds of audio.";
-            replyAudio = PcmAudio.Resample(input.Audio, input.SampleRate, PcmAudio.OutputSampleRate);
-        }
-        else
-        {
-            replyText = $"Turn {turnNumber}: you said \"{input.UserText}\".";
-            replyAudio = PcmAudio.SynthesizeSpeech(SpeechDuration(replyText));
-        }
-
-        if (_options.ReplyLatency > TimeSpan.Zero)
-        {
-            await Task.Delay(_options.ReplyLatency, Time, cancellationToken).ConfigureAwait(false);
-        }
-
-        await SpeakAsync(replyAudio, replyText, connectionTurn, cancellationToken).ConfigureAwait(false);
-
-        cancellationToken.ThrowIfCancellationRequested();
-        await _sender.SendJsonAsync("generationComplete", ServerMessages.Flag).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        _turnOpen = false;
-        var responseTokens = Math.Max(1, (int)(replyAudio.Length / 2.0 / PcmAudio.OutputSampleRate * 25));
-        await _sender.SendJsonAsync(new TurnUsage(promptTokens, responseTokens, promptModality, _textModality ? "TEXT" : "AUDIO", vertex), ServerMessages.TurnComplete).ConfigureAwait(false);
-        _record.RecordTurnCompleted();
-        conversation.AddHistory($"model: {replyText}");
-        if (_resumption)
-        {
-            await SendNewHandleAsync().ConfigureAwait(false);
-        }
-    }
-
-    private async Task SpeakAsync(byte[] audio, string text, int connectionTurn, CancellationToken cancellationToken)
-    {
-        var chunkSamples = Math.Max(240, (int)(_options.OutputChunkDuration.TotalSeconds * PcmAudio.OutputSampleRate));
-        var chunkBytes = chunkSamples * 2;
-        var chunks = Math.Max(1, (audio.Length + chunkBytes - 1) / chunkBytes);
-        var words = text.Split(' ');
-        var faultAt = _options.MidTurnFault is not null && connectionTurn == _options.MidTurnFaultTurn ? chunks / 2 : -1;
-        var chunkDuration = TimeSpan.FromSeconds((double)chunkSamples / PcmAudio.OutputSampleRate);
-        var start = Time.GetTimestamp();
-
-        for (var i = 0; i < chunks; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (i == faultAt && _options.MidTurnFault is { } fault)
-            {
-                await FaultAsync(fault).ConfigureAwait(false);
-                throw new OperationCanceledException();
-            }
-
-            var first = (int)((long)i * words.Length / chunks);
-            var last = (int)((long)(i + 1) * words.Length / chunks);
-            var fragment = last > first ? (first == 0 ? string.Empty : " ") + string.Join(' ', words, first, last - first) : null;
-            if (fragment is not null && _outputTranscription)
-            {
-                await _sender.SendJsonAsync((false, fragment, false), ServerMessages.Transcription).ConfigureAwait(false);
-            }
-
-            if (_textModality)
-            {
-                if (fragment is not null)
-                {
-                    await _sender.SendJsonAsync(fragment, ServerMessages.ModelText).ConfigureAwait(false);
-                }
-            }
-            else
-            {
-                var offset = i * chunkBytes;
-                var length = Math.Min(chunkBytes, audio.Length - offset);
-                if (length > 0 && !await _sender.SendAudioAsync(audio.AsMemory(offset, length)).ConfigureAwait(false))
-                {
-                    throw new OperationCanceledException();
-                }
-            }
-
-            if (_options.RealTimePacing && !_textModality)
-            {
-                // Stay one chunk ahead of playback, as the service streams slightly faster than real time.
-                var due = chunkDuration * i;
-                var wait = due - Time.GetElapsedTime(start);
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, Time, cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-    }
-
-    private static TimeSpan SpeechDuration(string text) => TimeSpan.FromMilliseconds(Math.Clamp(text.Length * 40, 400, 4000));
-
-    private static string FormatSeconds(TimeSpan duration) => duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
-
-    private async Task SendNewHandleAsync()
-    {
-        var handle = _emulator.Conversations.IssueHandle(_conversation!, _options.ResumptionHandleLifetime);
-        _record.RecordHandle(handle);
-        await _sender.SendJsonAsync<string?>(handle, ServerMessages.ResumptionUpdate).ConfigureAwait(false);
+        await _turns.StartAsync(TurnInput.ForText(content.LastUserText ?? string.Empty), forcedCall: null, interruptFirst: true).ConfigureAwait(false);
     }
 
     // ---- scripting from tests ---------------------------------------------------------------------
@@ -1312,294 +357,43 @@ internal sealed class EmulatorSession
             throw new InvalidOperationException("The connection is not open with setup complete.");
         }
 
-        var plan = new ToolCallPlan(callId ?? NewToolCallId(), toolName, argumentsJson);
-        await StartTurnAsync(TurnInput.None, plan, interruptFirst: true).ConfigureAwait(false);
+        var plan = new ToolCallPlan(callId ?? ToolCallPlan.NewId(Backend), toolName, argumentsJson);
+        await _turns.StartAsync(TurnInput.None, plan, interruptFirst: true).ConfigureAwait(false);
         return plan.Id;
     }
 
-    public async Task<IReadOnlyList<string>> CancelPendingToolCallsAsync()
-    {
-        await _turnGate.WaitAsync(_token).ConfigureAwait(false);
-        try
-        {
-            bool any;
-            lock (_state)
-            {
-                any = _pendingCalls.Count > 0;
-            }
+    public Task<IReadOnlyList<string>> CancelPendingToolCallsAsync() => _turns.CancelToolCallsAsync();
 
-            if (!any)
-            {
-                return [];
-            }
+    public Task GoAwayAsync(TimeSpan timeLeft) => _faults.GoAwayAsync(timeLeft);
 
-            await StopReplyLockedAsync().ConfigureAwait(false);
-            var ids = TakePendingCallIds();
-            await _sender.SendJsonAsync(ids, ServerMessages.ToolCallCancellation).ConfigureAwait(false);
-            if (_turnOpen)
-            {
-                _turnOpen = false;
-                await _sender.SendJsonAsync(new TurnUsage(1, 0, "AUDIO", "AUDIO", Backend == GeminiBackend.VertexAI), ServerMessages.TurnComplete).ConfigureAwait(false);
-            }
-
-            return ids;
-        }
-        finally
-        {
-            _turnGate.Release();
-        }
-    }
-
-    public async Task GoAwayAsync(TimeSpan timeLeft)
-    {
-        if (await _sender.SendJsonAsync(timeLeft, ServerMessages.GoAway).ConfigureAwait(false))
-        {
-            _ = CloseLaterAsync(timeLeft);
-        }
-    }
-
-    private async Task GoAwayLaterAsync(TimeSpan after)
-    {
-        try
-        {
-            await Task.Delay(after, Time, _token).ConfigureAwait(false);
-            await GoAwayAsync(_options.GoAwayTimeLeft).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private async Task CloseLaterAsync(TimeSpan timeLeft)
-    {
-        try
-        {
-            await Task.Delay(timeLeft, Time, _token).ConfigureAwait(false);
-            await CloseAsync(WebSocketCloseStatus.InternalServerError, EmulatorCloseReasons.DeadlineExpired).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    public async Task FaultAsync(EmulatorFault fault)
-    {
-        if (fault == EmulatorFault.AbruptDrop)
-        {
-            if (Interlocked.Exchange(ref _closing, 1) == 0)
-            {
-                _record.RecordClose(null, null, dropped: true);
-                _http.Abort();
-                try
-                {
-                    await _lifetime.CancelAsync().ConfigureAwait(false);
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The abort already ended the session and released its lifetime.
-                }
-            }
-
-            return;
-        }
-
-        var (status, reason) = EmulatorCloseReasons.For(fault, Backend, _model, _record.ApiVersion);
-        await CloseAsync(status!.Value, reason).ConfigureAwait(false);
-    }
+    public Task FaultAsync(EmulatorFault fault) => _faults.InjectAsync(fault, _setup?.Model ?? string.Empty);
 
     /// <summary>Closes with a code and reason (once); the receive loop ends when the client answers, or is aborted after a timeout.</summary>
-    public async Task CloseAsync(WebSocketCloseStatus status, string reason)
-    {
-        if (Interlocked.Exchange(ref _closing, 1) != 0)
-        {
-            return;
-        }
-
-        reason = EmulatorCloseReasons.Truncate(reason);
-        _record.RecordClose(status, reason, dropped: false);
-        try
-        {
-            var cts = _replyCts;
-            if (cts is not null)
-            {
-                await cts.CancelAsync().ConfigureAwait(false);
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-
-        await _sender.CloseAsync(status, reason).ConfigureAwait(false);
-        try
-        {
-            _lifetime.CancelAfter(CloseHandshakeTimeout);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-    }
+    public Task CloseAsync(WebSocketCloseStatus status, string reason) => _lifetime.CloseAsync(status, reason);
 
     private async Task ShutdownAsync()
     {
-        await _lifetime.CancelAsync().ConfigureAwait(false);
-        var task = _replyTask;
-        if (task is not null)
+        await _lifetime.EndAsync().ConfigureAwait(false);
+        try
         {
-            try
-            {
-                await task.ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-            {
-            }
-            catch (Exception ex)
-            {
-                EmulatorLog.Failed(_logger, _record.Id, ex);
-            }
+            await _turns.EndAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            EmulatorLog.Failed(_logger, _record.Id, ex);
         }
 
-        TakePendingCallIds();
-        if (_conversation is not null)
-        {
-            _emulator.Conversations.Release(_conversation, this);
-        }
+        _toolCalls.CancelAll();
+        _resumption.Release();
 
         if (_record.CloseStatus is null && !_record.Dropped && _socket.CloseStatus is { } status)
         {
             _record.RecordClose(status, _socket.CloseStatusDescription, dropped: false);
         }
 
-        ClearUtterance();
+        _realtimeInput?.Dispose();
         EmulatorLog.Ended(_logger, _record.Id, _record.CloseStatus, _record.CloseDescription, _record.Dropped);
         _record.MarkEnded();
-        _sender.Dispose();
-        _replyCts?.Dispose();
         _lifetime.Dispose();
-    }
-
-    private static bool TryGet(JsonElement element, string camelName, out JsonElement value)
-    {
-        value = default;
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            return false;
-        }
-
-        if (element.TryGetProperty(camelName, out value))
-        {
-            return true;
-        }
-
-        // proto3 JSON also accepts snake_case names.
-        return element.TryGetProperty(ToSnake(camelName), out value);
-    }
-
-    private static string ToSnake(string camel)
-    {
-        var builder = new StringBuilder(camel.Length + 4);
-        foreach (var c in camel)
-        {
-            if (char.IsUpper(c))
-            {
-                builder.Append('_').Append(char.ToLowerInvariant(c));
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-
-        return builder.ToString();
-    }
-
-    private static string ToCamel(string name)
-    {
-        if (!name.Contains('_', StringComparison.Ordinal))
-        {
-            return name;
-        }
-
-        var builder = new StringBuilder(name.Length);
-        var upper = false;
-        foreach (var c in name)
-        {
-            if (c == '_')
-            {
-                upper = true;
-                continue;
-            }
-
-            builder.Append(upper ? char.ToUpperInvariant(c) : c);
-            upper = false;
-        }
-
-        return builder.ToString();
-    }
-
-    private sealed record ToolCallPlan(string Id, string Name, string ArgumentsJson);
-
-    private sealed class PendingToolCall(string id, string name)
-    {
-        public string Id { get; } = id;
-
-        public string Name { get; } = name;
-
-        public TaskCompletionSource<EmulatorToolResponse> Response { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    /// <summary>What a user turn consists of: speech, typed text, or nothing (a tool call scripted by a test).</summary>
-    private sealed class TurnInput
-    {
-        public static TurnInput None { get; } = new();
-
-        public byte[]? Audio { get; private init; }
-
-        public int SampleRate { get; private init; } = 16000;
-
-        public string? Text { get; private init; }
-
-        public TimeSpan AudioDuration => Audio is null ? TimeSpan.Zero : TimeSpan.FromSeconds(Audio.Length / 2.0 / SampleRate);
-
-        /// <summary>What tool-call rules match against: the text, or the input transcription of speech.</summary>
-        public string UserText => Text ?? (Audio is null ? string.Empty : $"[heard {FormatSeconds(AudioDuration)} s of audio]");
-
-        public static TurnInput ForAudio(byte[] pcm, int rate) => new() { Audio = pcm, SampleRate = rate };
-
-        public static TurnInput ForText(string text) => new() { Text = text };
-    }
-
-    /// <summary>The fields of one <c>realtimeInput</c> message, read without a DOM.</summary>
-    private struct RealtimeInput : IDisposable
-    {
-        private byte[]? _escaped;
-
-        public bool HasAudio;
-        public ReadOnlyMemory<byte> Data;
-        public int Rate = 16000;
-        public string? Text;
-        public bool AudioStreamEnd;
-        public bool ActivityStart;
-        public bool ActivityEnd;
-        public bool MediaChunks;
-
-        public RealtimeInput()
-        {
-        }
-
-        public void SetEscapedData(byte[] buffer, int length)
-        {
-            Dispose();
-            _escaped = buffer;
-            Data = buffer.AsMemory(0, length);
-        }
-
-        public void Dispose()
-        {
-            if (_escaped is not null)
-            {
-                ArrayPool<byte>.Shared.Return(_escaped);
-                _escaped = null;
-            }
-        }
     }
 }

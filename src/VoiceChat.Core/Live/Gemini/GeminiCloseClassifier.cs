@@ -109,6 +109,12 @@ internal static class GeminiCloseClassifier
     /// <summary>The credentials could not be obtained (the token source failed).</summary>
     public static LiveError CredentialsFailed { get; } = Fatal(VoiceChatErrorCodes.UpstreamAuthFailed, AuthFailedMessage);
 
+    /// <summary>
+    /// The service broke the WebSocket protocol (a malformed frame, text that is not UTF-8, a close code
+    /// that is never sent, a message over the size limit): the service failed; a new connection may not.
+    /// </summary>
+    public static LiveError ProtocolViolation { get; } = Retriable(VoiceChatErrorCodes.UpstreamInternal, InternalMessage);
+
     /// <summary>A lost conversation that cannot be resumed because the service never issued a resumption handle.</summary>
     public static LiveError NotResumable { get; } = Fatal(VoiceChatErrorCodes.UpstreamUnavailable, NotResumedMessage);
 

@@ -15,12 +15,15 @@ internal static class GeminiEndpoint
     public static string ResolveLocation(GeminiOptions options) =>
         NullIfEmpty(options.Location) ?? NullIfEmpty(Environment.GetEnvironmentVariable("GOOGLE_CLOUD_LOCATION")) ?? DefaultVertexLocation;
 
+    /// <summary>The API version in the endpoint path: the option, else <c>v1beta1</c> (Vertex AI) or <c>v1beta</c> (Developer API).</summary>
+    public static string ResolveApiVersion(GeminiOptions options) => ResolveApiVersion(options.Backend, options.ApiVersion);
+
     /// <summary>The WebSocket URL of the BidiGenerateContent service.</summary>
     public static Uri BuildUri(GeminiBackend backend, Uri? baseUrl, string? apiVersion, string location)
     {
         var path = backend == GeminiBackend.VertexAI
-            ? $"/ws/google.cloud.aiplatform.{NullIfEmpty(apiVersion) ?? "v1beta1"}.LlmBidiService/BidiGenerateContent"
-            : $"/ws/google.ai.generativelanguage.{NullIfEmpty(apiVersion) ?? "v1beta"}.GenerativeService.BidiGenerateContent";
+            ? $"/ws/google.cloud.aiplatform.{ResolveApiVersion(backend, apiVersion)}.LlmBidiService/BidiGenerateContent"
+            : $"/ws/google.ai.generativelanguage.{ResolveApiVersion(backend, apiVersion)}.GenerativeService.BidiGenerateContent";
 
         if (baseUrl is null)
         {
@@ -86,6 +89,9 @@ internal static class GeminiEndpoint
         var slash = model.LastIndexOf('/');
         return slash >= 0 ? model[(slash + 1)..] : model;
     }
+
+    private static string ResolveApiVersion(GeminiBackend backend, string? apiVersion) =>
+        NullIfEmpty(apiVersion) ?? (backend == GeminiBackend.VertexAI ? "v1beta1" : "v1beta");
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -14,8 +14,10 @@ namespace VoiceChat.Live.Gemini;
 /// </summary>
 internal sealed partial class GeminiLiveConnection : ILiveConnection
 {
+    /// <summary>The largest message from the service; the framing fails the connection over it (close 1009).</summary>
+    public const int MaxMessageBytes = 16 * 1024 * 1024;
+
     private const int EventCapacity = 64;
-    private const int MaxMessageBytes = 16 * 1024 * 1024;
     private const int InitialReceiveBytes = 16 * 1024;
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
@@ -369,6 +371,7 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
                         {
                             if (buffer.Length >= MaxMessageBytes)
                             {
+                                // The framing refuses such a message first; this bounds the buffer over any other socket.
                                 throw new InvalidDataException($"A message from the service exceeds {MaxMessageBytes} bytes.");
                             }
 
@@ -400,6 +403,13 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // Disposed.
+        }
+        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted && !_closeRequested)
+        {
+            // The framing has failed the connection with the close code that says why (1002, 1007, 1009).
+            CloseDetail = "protocol violation: " + ex.Message;
+            Log.ProtocolViolation(_logger, _connectionId, ex.Message);
+            failure = GeminiCloseClassifier.ProtocolViolation;
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or InvalidDataException)
         {
@@ -433,7 +443,21 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     private ValueTask DispatchAsync(ReadOnlySpan<byte> message, CancellationToken cancellationToken)
     {
         _parsed.Clear();
-        if (!_messages.Read(message, _parsed, out var setupComplete))
+        bool read;
+        bool setupComplete;
+        try
+        {
+            read = _messages.Read(message, _parsed, out setupComplete);
+        }
+        catch
+        {
+            // Whatever went wrong, the audio read so far goes back to its pool.
+            ReturnAudio(CollectionsMarshal.AsSpan(_parsed));
+            _parsed.Clear();
+            throw;
+        }
+
+        if (!read)
         {
             ReturnAudio(CollectionsMarshal.AsSpan(_parsed));
             _parsed.Clear();
@@ -550,5 +574,8 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
 
         [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Gemini Live connection {ConnectionId}: the model sends audio at {SampleRate} Hz; clients expect 24000 Hz.")]
         public static partial void UnexpectedSampleRate(ILogger logger, string connectionId, int sampleRate);
+
+        [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "Gemini Live connection {ConnectionId} failed: {Reason}")]
+        public static partial void ProtocolViolation(ILogger logger, string connectionId, string reason);
     }
 }

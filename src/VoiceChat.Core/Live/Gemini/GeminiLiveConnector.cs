@@ -10,9 +10,6 @@ namespace VoiceChat.Live.Gemini;
 /// <summary>Opens Gemini Live connections: URL, credentials, <c>setup</c> and the handshake.</summary>
 internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDisposable
 {
-    // As ClientWebSocket's default: a keep-alive pong every 30 s while nothing else is sent.
-    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
-
     // One HTTP handler for every connection's upgrade request: one connection pool, the proxy from the
     // environment (HTTPS_PROXY), TLS as the platform does it. Each upgraded connection leaves the pool.
     private readonly HttpMessageInvoker _http;
@@ -39,8 +36,17 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
         var location = GeminiEndpoint.ResolveLocation(options);
         var project = GeminiEndpoint.ResolveProject(options);
         var uri = GeminiEndpoint.BuildUri(options.Backend, options.BaseUrl, options.ApiVersion, location);
-        var model = GeminiEndpoint.ModelName(options.Backend, options.Model, project, location);
+        var model = GeminiEndpoint.ModelName(options.Backend, GeminiModelCatalog.ResolveModel(options), project, location);
         var connectionId = $"{setup.Request.SessionId}/{Interlocked.Increment(ref _connectionCount)}";
+
+        // The session's voice and language (the client's or a session hook's) are checked before anything is sent:
+        // the service would close with 1007 and no word on which value it refused.
+        if (GeminiModelCatalog.CheckSession(GeminiModelCatalog.Find(options.Backend, model), setup) is { } refusal)
+        {
+            Log.SessionSetupRefused(_logger, connectionId, refusal);
+            throw new LiveConnectionException(new LiveError(VoiceChatErrorCodes.UpstreamInvalidArgument, refusal, Fatal: true), refusal);
+        }
+
         var started = _time.GetTimestamp();
 
         UpstreamWebSocket? socket = null;
@@ -74,7 +80,13 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
             {
                 try
                 {
-                    socket = await WebSocketUpgrade.ConnectAsync(uri, _http, headers, KeepAliveInterval, _time, linked.Token).ConfigureAwait(false);
+                    var framing = new UpstreamWebSocketOptions
+                    {
+                        KeepAliveInterval = options.KeepAliveInterval,
+                        KeepAliveTimeout = options.KeepAliveTimeout,
+                        MaxMessageBytes = GeminiLiveConnection.MaxMessageBytes,
+                    };
+                    socket = await WebSocketUpgrade.ConnectAsync(uri, _http, headers, framing, _time, linked.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
@@ -140,6 +152,9 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
 
         [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Gemini Live connection {ConnectionId}: setup failed with {ErrorCode}: {UpstreamDetail}")]
         public static partial void SetupFailed(ILogger logger, string connectionId, string errorCode, string upstreamDetail);
+
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Gemini Live connection {ConnectionId}: the session's setup is not sent: {Refusal}")]
+        public static partial void SessionSetupRefused(ILogger logger, string connectionId, string refusal);
 
         [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Gemini Live connection {ConnectionId}: no access token for Vertex AI.")]
         public static partial void CredentialsFailed(ILogger logger, string connectionId, Exception exception);

@@ -69,13 +69,23 @@ public sealed class GeminiOptions
     /// </summary>
     public string? CredentialsFile { get; set; }
 
-    /// <summary>The model id, without <c>models/</c> or a Vertex path. Default <c>gemini-2.5-flash-native-audio-preview-12-2025</c>.</summary>
-    public string Model { get; set; } = "gemini-2.5-flash-native-audio-preview-12-2025";
+    /// <summary>
+    /// The model id, without <c>models/</c> or a Vertex path. Default: the backend's native-audio model,
+    /// <c>gemini-2.5-flash-native-audio-preview-12-2025</c> (Developer API) or <c>gemini-live-2.5-flash-native-audio</c> (Vertex AI).
+    /// The options are checked at start-up against what a known model accepts; an unknown model id is used unchecked (with a warning).
+    /// </summary>
+    public string? Model { get; set; }
 
-    /// <summary>The voice (for example <c>Puck</c>, <c>Kore</c>); a client's <c>voice</c> overrides it. Default: the model's own.</summary>
+    /// <summary>
+    /// The voice (for example <c>Puck</c>, <c>Kore</c>); a client's <c>voice</c> overrides it. Default: the model's own.
+    /// Checked against a known model's voices at start-up, and the session's voice when a session starts.
+    /// </summary>
     public string? Voice { get; set; }
 
-    /// <summary>A BCP-47 language code for speech; a client's <c>language</c> overrides it. Default: the model's choice.</summary>
+    /// <summary>
+    /// A BCP-47 language code for speech; a client's <c>language</c> overrides it. Default: the model's choice.
+    /// Native-audio models choose the language themselves and ignore it (a warning at start-up says so).
+    /// </summary>
     public string? Language { get; set; }
 
     /// <summary>The system instruction sent with every session (a session hook may replace it per session).</summary>
@@ -93,16 +103,29 @@ public sealed class GeminiOptions
     /// <summary>The most tokens in one model turn. Default: the model's.</summary>
     public int? MaxOutputTokens { get; set; }
 
-    /// <summary>Gemini 2.5 models: the thinking token budget (0 turns thinking off, -1 lets the model decide). Ignored by Gemini 3 models.</summary>
+    /// <summary>
+    /// Gemini 2.5 native-audio models: the thinking token budget (0 turns thinking off, -1 lets the model decide).
+    /// Refused at start-up for a known model that takes no budget (Gemini 3.x, half-cascade models).
+    /// </summary>
     public int? ThinkingBudget { get; set; }
 
-    /// <summary>Gemini 3 models: the thinking level (<c>MINIMAL</c>, <c>LOW</c>, <c>MEDIUM</c>, <c>HIGH</c>). Ignored by Gemini 2.5 models.</summary>
+    /// <summary>
+    /// Gemini 3.x models that take one: the thinking level (<c>MINIMAL</c>, <c>LOW</c>, <c>MEDIUM</c>, <c>HIGH</c>; sent upper-cased).
+    /// Refused at start-up for a known model that takes no level, or a level the model does not accept.
+    /// </summary>
     public string? ThinkingLevel { get; set; }
 
-    /// <summary>Gemini 2.5 native-audio models: affective dialog. Default off. Never sent to Gemini 3 models.</summary>
+    /// <summary>
+    /// Gemini 2.5 native-audio models: affective dialog. Default off. Never sent to Gemini 3 models; refused at start-up
+    /// for a known model without it. The Developer API needs <see cref="ApiVersion"/> <c>v1alpha</c> for it.
+    /// </summary>
     public bool EnableAffectiveDialog { get; set; }
 
-    /// <summary>Gemini 2.5 native-audio models: proactive audio (the model may stay silent). Default off. Never sent to Gemini 3 models.</summary>
+    /// <summary>
+    /// Gemini 2.5 native-audio models: proactive audio (the model may stay silent). Default off. Never sent to Gemini 3 models
+    /// (on <c>gemini-3.8-live</c> it is always on); refused at start-up for a known model without it.
+    /// The Developer API needs <see cref="ApiVersion"/> <c>v1alpha</c> for it.
+    /// </summary>
     public bool ProactiveAudio { get; set; }
 
     /// <summary>How user speech is detected. Default <see cref="ActivityDetectionMode.Automatic"/>.</summary>
@@ -139,6 +162,21 @@ public sealed class GeminiOptions
 
     /// <summary>How long to wait for <c>setupComplete</c> after sending <c>setup</c> (connection included). Default 15 s.</summary>
     public TimeSpan SetupTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How often a WebSocket ping goes to the service, so that a connection that died without a word
+    /// (a dropped network path, a stalled proxy) is noticed while the client is quiet too; see
+    /// <see cref="KeepAliveTimeout"/>. Default 15 s; zero turns keep-alive off.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How long after a ping the connection to the service may stay silent (no pong, no message,
+    /// nothing) before it counts as lost, and is resumed as any lost connection is. Default 30 s: the
+    /// service's pongs have been seen to take many seconds. Zero waits for nothing: the keep-alive is
+    /// then an unsolicited pong, sent while nothing else is.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// How many times in a row a lost connection is resumed before the session gives up. Default 5;

@@ -21,7 +21,8 @@ internal sealed class GeminiServerMessageReader
     public int UnexpectedSampleRate { get; private set; }
 
     /// <summary>
-    /// Reads one message. Returns false when it is not a JSON object (the message is dropped).
+    /// Reads one message. Returns false when it is not a JSON object or not UTF-8 (the message is dropped,
+    /// and the audio read from it returned to its pool).
     /// </summary>
     public bool Read(ReadOnlySpan<byte> json, List<LiveEvent> events, out bool setupComplete)
     {
@@ -105,6 +106,12 @@ internal sealed class GeminiServerMessageReader
         }
         catch (FormatException)
         {
+            ReturnAudio();
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            // A string that is not UTF-8 (JSON in a binary frame is not checked by the framing).
             ReturnAudio();
             return false;
         }

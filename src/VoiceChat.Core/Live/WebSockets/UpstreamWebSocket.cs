@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Unicode;
 
 namespace VoiceChat.Live.WebSockets;
 
@@ -10,51 +11,86 @@ namespace VoiceChat.Live.WebSockets;
 /// The client end of a WebSocket (RFC 6455) to the model service, over the upgraded HTTP/1.1
 /// connection that <see cref="WebSocketUpgrade"/> opened. It does what the bridge needs and no more:
 /// whole messages out (one write each: header, mask and payload in one buffer), messages in as text
-/// or binary frames (fragmented or not), pings answered, pongs ignored, the close handshake, a
-/// keep-alive pong when the connection has sent nothing for a while.
+/// or binary frames (fragmented or not), pings answered, pongs ignored, the close handshake, and a
+/// keep-alive (<see cref="UpstreamWebSocketOptions"/>): a ping that must be answered in time, or a pong
+/// when the connection has sent nothing for a while.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Why not <see cref="ClientWebSocket"/>: it draws every frame's mask key from a fresh call to the
 /// platform's cryptographic generator, and OpenSSL's generator checks for a fork on every call with a
 /// <c>getpid</c> system call. On the audio path that is one system call more per frame; here the keys
 /// come from a block of cryptographic random bytes drawn once per <see cref="WebSocketMask.KeysPerDraw"/>
 /// frames (see <c>bench/README.md</c> for what that measured). One receive and one send may run at once.
+/// </para>
+/// <para>
+/// What the service sends is held to the RFC: a frame that breaks it, a close code that is never sent
+/// (7.4), text that is not UTF-8 (8.1, checked on text messages only) or a message over the size limit
+/// fails the connection (7.1.7): a close frame with 1002, 1007 or 1009, then the connection is dropped
+/// and the receive throws a <see cref="WebSocketException"/> with <see cref="WebSocketError.Faulted"/>.
+/// Every frame goes out under the send lock after a check of the state, and the close frame marks the
+/// state before it is written, so nothing ever follows it; the state changes by compare-exchange only.
+/// </para>
 /// </remarks>
 internal sealed class UpstreamWebSocket : WebSocket
 {
     private const int MaxControlPayload = 125;
 
+    // How long failing the connection waits to send its close frame behind a send under way.
+    private static readonly TimeSpan FailCloseTimeout = TimeSpan.FromSeconds(2);
+
     private readonly Stream _stream;
+    private readonly TimeProvider _time;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly ITimer? _keepAlive;
+    private readonly ITimer? _pingDeadline;
+    private readonly TimeSpan _keepAliveTimeout;
+    private readonly long _maxMessageBytes;
     private readonly byte[] _header = new byte[WebSocketMask.MaxHeaderLength];
     private readonly byte[] _control = new byte[MaxControlPayload];
-    // Set by every frame sent, cleared by each keep-alive tick: a flag, not a clock read per frame.
+
+    // Set by every frame sent, cleared by each keep-alive tick; set by every read, cleared by each
+    // ping: flags, not a clock read per frame.
     private volatile bool _sentSinceTick;
+    private volatile bool _receivedSincePing;
+    private int _awaitingPong;
 
     // Receive state: the frame being read and the message it belongs to.
     private long _frameRemaining;
     private bool _frameFinal = true;
     private bool _inMessage;
+    private long _messageLength;
     private WebSocketMessageType _messageType;
+    private Utf8StreamValidator _utf8;
 
     // Send state: an unfinished message continues with continuation frames.
     private bool _sendingFragmented;
 
-    private volatile int _state = (int)WebSocketState.Open;
+    // A WebSocketState, changed only by compare-exchange (TryCloseHalf, End).
+    private int _state = (int)WebSocketState.Open;
     private WebSocketCloseStatus? _closeStatus;
     private string? _closeStatusDescription;
+    // Why this end failed the connection, once it did: every later receive throws it.
+    private volatile WebSocketException? _failure;
     private int _disposed;
 
     /// <param name="stream">The upgraded connection, read and written as a plain byte stream.</param>
-    /// <param name="keepAliveInterval">How often the connection checks that it sent something, and sends an unsolicited pong if it did not; <see cref="Timeout.InfiniteTimeSpan"/> for never.</param>
-    /// <param name="time">The clock of the keep-alive timer.</param>
-    public UpstreamWebSocket(Stream stream, TimeSpan keepAliveInterval, TimeProvider time)
+    /// <param name="options">The keep-alive and the message size limit.</param>
+    /// <param name="time">The clock of the keep-alive.</param>
+    public UpstreamWebSocket(Stream stream, UpstreamWebSocketOptions options, TimeProvider time)
     {
         _stream = stream;
-        if (keepAliveInterval > TimeSpan.Zero && keepAliveInterval != Timeout.InfiniteTimeSpan)
+        _time = time;
+        _maxMessageBytes = options.MaxMessageBytes;
+        _keepAliveTimeout = options.KeepAliveTimeout;
+        if (IsPeriod(options.KeepAliveInterval))
         {
-            _keepAlive = time.CreateTimer(static state => ((UpstreamWebSocket)state!).OnKeepAlive(), this, keepAliveInterval, keepAliveInterval);
+            if (IsPeriod(_keepAliveTimeout))
+            {
+                _pingDeadline = time.CreateTimer(static state => ((UpstreamWebSocket)state!).OnPingDeadline(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+
+            _keepAlive = time.CreateTimer(static state => ((UpstreamWebSocket)state!).OnKeepAlive(), this, options.KeepAliveInterval, options.KeepAliveInterval);
         }
     }
 
@@ -62,7 +98,7 @@ internal sealed class UpstreamWebSocket : WebSocket
 
     public override string? CloseStatusDescription => _closeStatusDescription;
 
-    public override WebSocketState State => (WebSocketState)_state;
+    public override WebSocketState State => (WebSocketState)Volatile.Read(ref _state);
 
     public override string? SubProtocol => null;
 
@@ -92,7 +128,7 @@ internal sealed class UpstreamWebSocket : WebSocket
     {
         if (State is not (WebSocketState.Open or WebSocketState.CloseSent))
         {
-            throw new WebSocketException(WebSocketError.InvalidState, $"The WebSocket is {State}: nothing more can be received.");
+            throw _failure ?? new WebSocketException(WebSocketError.InvalidState, $"The WebSocket is {State}: nothing more can be received.");
         }
 
         try
@@ -122,8 +158,7 @@ internal sealed class UpstreamWebSocket : WebSocket
                     {
                         if (_frameFinal)
                         {
-                            _inMessage = false;
-                            return new ValueWebSocketReceiveResult(0, _messageType, true);
+                            return EndOfMessage(0);
                         }
 
                         continue; // an empty fragment: the message goes on in the next frame
@@ -142,20 +177,24 @@ internal sealed class UpstreamWebSocket : WebSocket
                     throw ConnectionEnded();
                 }
 
+                _receivedSincePing = true;
                 _frameRemaining -= read;
-                var end = _frameRemaining == 0 && _frameFinal;
-                if (end)
+                if (_messageType == WebSocketMessageType.Text && !_utf8.Append(buffer.Span[..read]))
                 {
-                    _inMessage = false;
+                    throw new WebSocketProtocolViolation(WebSocketCloseStatus.InvalidPayloadData, "a text message is not UTF-8");
                 }
 
-                return new ValueWebSocketReceiveResult(read, _messageType, end);
+                return _frameRemaining == 0 && _frameFinal
+                    ? EndOfMessage(read)
+                    : new ValueWebSocketReceiveResult(read, _messageType, false);
             }
         }
-        catch (InvalidDataException ex)
+        catch (WebSocketProtocolViolation ex)
         {
-            Abort();
-            throw new WebSocketException(WebSocketError.Faulted, "The service broke the WebSocket protocol: " + ex.Message, ex);
+            var failure = new WebSocketException(WebSocketError.Faulted, "The service broke the WebSocket protocol: " + ex.Message, ex);
+            _failure = failure;
+            await FailAsync(ex.CloseStatus).ConfigureAwait(false);
+            throw failure;
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
@@ -170,29 +209,15 @@ internal sealed class UpstreamWebSocket : WebSocket
 
     public override async Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
     {
-        var reason = statusDescription is null ? 0 : Encoding.UTF8.GetByteCount(statusDescription);
-        if (reason > MaxControlPayload - 2)
-        {
-            throw new ArgumentException($"A close reason is at most {MaxControlPayload - 2} bytes of UTF-8.", nameof(statusDescription));
-        }
-
+        var payload = ClosePayload(closeStatus, statusDescription);
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+            // Marked before it is written: no frame, not even a pong waiting for this lock, follows it.
+            if (TryCloseHalf(WebSocketState.CloseSent, WebSocketState.CloseReceived))
             {
-                return;
+                await WriteFrameLockedAsync(WebSocketOpcode.Close, final: true, payload, cancellationToken).ConfigureAwait(false);
             }
-
-            var payload = new byte[2 + reason];
-            BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)closeStatus);
-            if (statusDescription is not null)
-            {
-                Encoding.UTF8.GetBytes(statusDescription, payload.AsSpan(2));
-            }
-
-            await WriteFrameLockedAsync(WebSocketOpcode.Close, final: true, payload, cancellationToken).ConfigureAwait(false);
-            _state = State == WebSocketState.CloseReceived ? (int)WebSocketState.Closed : (int)WebSocketState.CloseSent;
         }
         finally
         {
@@ -220,13 +245,56 @@ internal sealed class UpstreamWebSocket : WebSocket
         }
     }
 
+    /// <summary>
+    /// Whether a close frame may carry <paramref name="code"/> (RFC 6455, 7.4): 1000–1003, 1007–1014
+    /// (1012–1014 registered after the RFC) and 3000–4999. Never: below 1000, 1004 (reserved), 1005,
+    /// 1006 and 1015 (they stand for a close without a code, without a frame, a failed TLS handshake),
+    /// 1016–2999 (unassigned) or 5000 and above.
+    /// </summary>
+    internal static bool IsValidCloseCode(int code) => code is (>= 1000 and <= 1003) or (>= 1007 and <= 1014) or (>= 3000 and <= 4999);
+
+    // The payload of a close frame: the code and reason, or nothing for WebSocketCloseStatus.Empty.
+    private static byte[] ClosePayload(WebSocketCloseStatus closeStatus, string? statusDescription)
+    {
+        if (closeStatus == WebSocketCloseStatus.Empty)
+        {
+            return string.IsNullOrEmpty(statusDescription)
+                ? []
+                : throw new ArgumentException("A close without a status code carries no reason.", nameof(statusDescription));
+        }
+
+        if (!IsValidCloseCode((int)closeStatus))
+        {
+            throw new ArgumentOutOfRangeException(nameof(closeStatus), (int)closeStatus, "This close code is never sent (RFC 6455, 7.4).");
+        }
+
+        var reason = statusDescription is null ? 0 : Encoding.UTF8.GetByteCount(statusDescription);
+        if (reason > MaxControlPayload - 2)
+        {
+            throw new ArgumentException($"A close reason is at most {MaxControlPayload - 2} bytes of UTF-8.", nameof(statusDescription));
+        }
+
+        var payload = new byte[2 + reason];
+        BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)closeStatus);
+        if (statusDescription is not null)
+        {
+            Encoding.UTF8.GetBytes(statusDescription, payload.AsSpan(2));
+        }
+
+        return payload;
+    }
+
+    private static bool IsPeriod(TimeSpan time) => time > TimeSpan.Zero && time != Timeout.InfiniteTimeSpan;
+
+    private bool CanSend => State is WebSocketState.Open or WebSocketState.CloseReceived;
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendDataAsync(ReadOnlyMemory<byte> payload, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+            if (!CanSend)
             {
                 throw new WebSocketException(WebSocketError.InvalidState, $"The WebSocket is {State}: nothing more can be sent.");
             }
@@ -278,12 +346,12 @@ internal sealed class UpstreamWebSocket : WebSocket
         var opcode = (WebSocketOpcode)(first & 0x0F);
         if ((first & 0x70) != 0)
         {
-            throw new InvalidDataException("a frame has reserved bits set (no extension was agreed)");
+            throw ProtocolError("a frame has reserved bits set (no extension was agreed)");
         }
 
         if ((second & 0x80) != 0)
         {
-            throw new InvalidDataException("a frame from the server is masked");
+            throw ProtocolError("a frame from the server is masked");
         }
 
         long length = second & 0x7F;
@@ -298,7 +366,7 @@ internal sealed class UpstreamWebSocket : WebSocket
             var wide = BinaryPrimitives.ReadUInt64BigEndian(_header.AsSpan(2, 8));
             if (wide > long.MaxValue)
             {
-                throw new InvalidDataException("a frame length has its top bit set");
+                throw ProtocolError("a frame length has its top bit set");
             }
 
             length = (long)wide;
@@ -309,7 +377,7 @@ internal sealed class UpstreamWebSocket : WebSocket
             case WebSocketOpcode.Close or WebSocketOpcode.Ping or WebSocketOpcode.Pong:
                 if (!final || length > MaxControlPayload)
                 {
-                    throw new InvalidDataException("a control frame is fragmented or longer than 125 bytes");
+                    throw ProtocolError("a control frame is fragmented or longer than 125 bytes");
                 }
 
                 _frameRemaining = length;
@@ -317,26 +385,46 @@ internal sealed class UpstreamWebSocket : WebSocket
             case WebSocketOpcode.Text or WebSocketOpcode.Binary:
                 if (_inMessage)
                 {
-                    throw new InvalidDataException("a new message started before the previous one ended");
+                    throw ProtocolError("a new message started before the previous one ended");
                 }
 
                 _inMessage = true;
+                _messageLength = 0;
                 _messageType = opcode == WebSocketOpcode.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                _utf8 = default;
                 break;
             case WebSocketOpcode.Continuation:
                 if (!_inMessage)
                 {
-                    throw new InvalidDataException("a continuation frame arrived outside a message");
+                    throw ProtocolError("a continuation frame arrived outside a message");
                 }
 
                 break;
             default:
-                throw new InvalidDataException($"unknown opcode {(int)opcode}");
+                throw ProtocolError($"unknown opcode {(int)opcode}");
         }
 
+        // Checked at the header, before any of it is read: the size of the message, all its fragments.
+        if (length > _maxMessageBytes - _messageLength)
+        {
+            throw new WebSocketProtocolViolation(WebSocketCloseStatus.MessageTooBig, $"a message exceeds {_maxMessageBytes} bytes");
+        }
+
+        _messageLength += length;
         _frameRemaining = length;
         _frameFinal = final;
         return null;
+    }
+
+    private ValueWebSocketReceiveResult EndOfMessage(int count)
+    {
+        _inMessage = false;
+        if (_messageType == WebSocketMessageType.Text && !_utf8.IsComplete)
+        {
+            throw new WebSocketProtocolViolation(WebSocketCloseStatus.InvalidPayloadData, "a text message ends inside a UTF-8 character");
+        }
+
+        return new ValueWebSocketReceiveResult(count, _messageType, true);
     }
 
     /// <summary>Reads a control frame's payload and acts on it; true when it was the service's close.</summary>
@@ -355,12 +443,23 @@ internal sealed class UpstreamWebSocket : WebSocket
             default:
                 if (length == 1)
                 {
-                    throw new InvalidDataException("a close frame carries one byte");
+                    throw ProtocolError("a close frame carries one byte");
                 }
 
-                _closeStatus = length == 0 ? WebSocketCloseStatus.Empty : (WebSocketCloseStatus)BinaryPrimitives.ReadUInt16BigEndian(_control);
+                var status = length == 0 ? WebSocketCloseStatus.Empty : (WebSocketCloseStatus)BinaryPrimitives.ReadUInt16BigEndian(_control);
+                if (length > 0 && !IsValidCloseCode((int)status))
+                {
+                    throw ProtocolError($"a close frame carries the code {(int)status}, which is never sent");
+                }
+
+                if (!Utf8.IsValid(_control.AsSpan(0, length)[Math.Min(length, 2)..]))
+                {
+                    throw new WebSocketProtocolViolation(WebSocketCloseStatus.InvalidPayloadData, "a close reason is not UTF-8");
+                }
+
+                _closeStatus = status;
                 _closeStatusDescription = length > 2 ? Encoding.UTF8.GetString(_control, 2, length - 2) : string.Empty;
-                _state = State == WebSocketState.CloseSent ? (int)WebSocketState.Closed : (int)WebSocketState.CloseReceived;
+                TryCloseHalf(WebSocketState.CloseReceived, WebSocketState.CloseSent);
                 return true;
         }
     }
@@ -370,7 +469,7 @@ internal sealed class UpstreamWebSocket : WebSocket
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (State is WebSocketState.Open or WebSocketState.CloseReceived)
+            if (CanSend)
             {
                 await WriteFrameLockedAsync(opcode, final: true, payload, cancellationToken).ConfigureAwait(false);
             }
@@ -391,33 +490,88 @@ internal sealed class UpstreamWebSocket : WebSocket
                 throw ConnectionEnded();
             }
 
+            _receivedSincePing = true;
             buffer = buffer[read..];
         }
     }
 
-    // An unsolicited pong (RFC 6455 5.5.3) when nothing was sent since the last tick: keeps idle
+    // Fails the connection (RFC 6455, 7.1.7): a close frame with the status, unless one was sent
+    // already, then the connection is dropped without waiting for the service's answer.
+    private async ValueTask FailAsync(WebSocketCloseStatus status)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(FailCloseTimeout, _time);
+            await _sendLock.WaitAsync(timeout.Token).ConfigureAwait(false);
+            try
+            {
+                if (TryCloseHalf(WebSocketState.CloseSent, WebSocketState.CloseReceived))
+                {
+                    await WriteFrameLockedAsync(WebSocketOpcode.Close, final: true, ClosePayload(status, null), timeout.Token).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            // The close frame could not go out; dropping the connection is what remains.
+        }
+
+        Abort();
+    }
+
+    // Every keep-alive tick: a ping (when the timeout is on and no ping waits for its answer), else an
+    // unsolicited pong (RFC 6455 5.5.3) when nothing was sent since the last tick, which keeps idle
     // connections open through proxies. Skipped while a send is under way: that send is traffic.
     private void OnKeepAlive()
     {
-        if (_sentSinceTick)
+        WebSocketOpcode opcode;
+        if (_pingDeadline is not null)
+        {
+            if (Volatile.Read(ref _awaitingPong) != 0)
+            {
+                return;
+            }
+
+            opcode = WebSocketOpcode.Ping;
+        }
+        else if (_sentSinceTick)
         {
             _sentSinceTick = false;
             return;
         }
-
-        if (State != WebSocketState.Open || !_sendLock.Wait(0))
+        else
         {
-            return;
+            opcode = WebSocketOpcode.Pong;
         }
 
-        _ = SendKeepAliveLockedAsync();
+        if (_sendLock.Wait(0))
+        {
+            _ = SendKeepAliveLockedAsync(opcode);
+        }
     }
 
-    private async Task SendKeepAliveLockedAsync()
+    private async Task SendKeepAliveLockedAsync(WebSocketOpcode opcode)
     {
         try
         {
-            await WriteFrameLockedAsync(WebSocketOpcode.Pong, final: true, ReadOnlyMemory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+            if (!CanSend)
+            {
+                return;
+            }
+
+            if (opcode == WebSocketOpcode.Ping)
+            {
+                // The deadline runs from the ping; any frame that arrives after it proves the connection alive.
+                _receivedSincePing = false;
+                Volatile.Write(ref _awaitingPong, 1);
+                _pingDeadline!.Change(_keepAliveTimeout, Timeout.InfiniteTimeSpan);
+            }
+
+            await WriteFrameLockedAsync(opcode, final: true, ReadOnlyMemory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
         }
         catch (WebSocketException)
         {
@@ -429,23 +583,86 @@ internal sealed class UpstreamWebSocket : WebSocket
         }
     }
 
+    // Nothing arrived within the timeout of a ping: the connection is dead, though no error said so.
+    // Dropping it ends the pending receive, which reports it as lost.
+    private void OnPingDeadline()
+    {
+        Volatile.Write(ref _awaitingPong, 0);
+        if (_receivedSincePing || State is WebSocketState.Closed or WebSocketState.Aborted)
+        {
+            return;
+        }
+
+        _failure = new WebSocketException(
+            WebSocketError.ConnectionClosedPrematurely,
+            $"The connection to the service was lost: nothing arrived within {_keepAliveTimeout} of a ping.");
+        Abort();
+    }
+
+    // One half of the close handshake: Open becomes `half`, and `otherHalf` becomes Closed. False
+    // when this half was done already or the socket ended.
+    private bool TryCloseHalf(WebSocketState half, WebSocketState otherHalf)
+    {
+        var state = Volatile.Read(ref _state);
+        while (true)
+        {
+            WebSocketState next;
+            if (state == (int)WebSocketState.Open)
+            {
+                next = half;
+            }
+            else if (state == (int)otherHalf)
+            {
+                next = WebSocketState.Closed;
+            }
+            else
+            {
+                return false;
+            }
+
+            var seen = Interlocked.CompareExchange(ref _state, (int)next, state);
+            if (seen == state)
+            {
+                return true;
+            }
+
+            state = seen;
+        }
+    }
+
     // Ends the connection; a socket already closed or aborted keeps that state.
     private void End(WebSocketState state)
     {
-        if (State is not (WebSocketState.Closed or WebSocketState.Aborted))
+        var current = Volatile.Read(ref _state);
+        while (current is not ((int)WebSocketState.Closed or (int)WebSocketState.Aborted))
         {
-            _state = (int)state;
+            var seen = Interlocked.CompareExchange(ref _state, (int)state, current);
+            if (seen == current)
+            {
+                break;
+            }
+
+            current = seen;
         }
 
         _keepAlive?.Dispose();
+        _pingDeadline?.Dispose();
         _stream.Dispose();
     }
 
     private WebSocketException AbortAsLost(Exception ex)
     {
         Abort();
-        return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The connection to the service was lost: " + ex.Message, ex);
+        return _failure ?? new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The connection to the service was lost: " + ex.Message, ex);
     }
 
+    private static WebSocketProtocolViolation ProtocolError(string message) => new(WebSocketCloseStatus.ProtocolError, message);
+
     private static IOException ConnectionEnded() => new("the service closed the connection without a close frame");
+}
+
+/// <summary>What the service sent breaks RFC 6455; <see cref="CloseStatus"/> is the close code that says so.</summary>
+internal sealed class WebSocketProtocolViolation(WebSocketCloseStatus closeStatus, string message) : Exception(message)
+{
+    public WebSocketCloseStatus CloseStatus { get; } = closeStatus;
 }

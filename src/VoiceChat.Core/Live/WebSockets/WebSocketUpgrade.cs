@@ -19,14 +19,14 @@ internal static class WebSocketUpgrade
     /// <param name="uri">A <c>ws://</c> or <c>wss://</c> URL.</param>
     /// <param name="invoker">The HTTP handler the connection goes through.</param>
     /// <param name="headers">Extra request headers (credentials).</param>
-    /// <param name="keepAliveInterval">See <see cref="UpstreamWebSocket(Stream, TimeSpan, TimeProvider)"/>.</param>
-    /// <param name="time">The clock of the keep-alive timer.</param>
+    /// <param name="options">The keep-alive and the message size limit of the connection.</param>
+    /// <param name="time">The clock of the keep-alive.</param>
     /// <param name="cancellationToken">Cancels the connect.</param>
     public static async Task<UpstreamWebSocket> ConnectAsync(
         Uri uri,
         HttpMessageInvoker invoker,
         IEnumerable<KeyValuePair<string, string>> headers,
-        TimeSpan keepAliveInterval,
+        UpstreamWebSocketOptions options,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
@@ -75,8 +75,20 @@ internal static class WebSocketUpgrade
                 throw new WebSocketUpgradeException(response.StatusCode, "the server's Sec-WebSocket-Accept does not match the key sent");
             }
 
+            // No extension and no subprotocol was asked for (RFC 6455, 4.1): one in the answer would
+            // change the frames (compression sets a reserved bit) or the messages.
+            if (Named(response, "Sec-WebSocket-Extensions") is { } extension)
+            {
+                throw new WebSocketUpgradeException(response.StatusCode, $"the server's 101 answer names the extension '{extension}' in Sec-WebSocket-Extensions, which was not asked for");
+            }
+
+            if (Named(response, "Sec-WebSocket-Protocol") is { } subprotocol)
+            {
+                throw new WebSocketUpgradeException(response.StatusCode, $"the server's 101 answer names the subprotocol '{subprotocol}' in Sec-WebSocket-Protocol, which was not asked for");
+            }
+
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return new UpstreamWebSocket(stream, keepAliveInterval, time);
+            return new UpstreamWebSocket(stream, options, time);
         }
         catch
         {
@@ -89,6 +101,12 @@ internal static class WebSocketUpgrade
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350", Justification = "RFC 6455 defines the accept value with SHA-1; it is a handshake check, not a protection.")]
     public static string AcceptFor(string key) =>
         Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid)));
+
+    // What a header of the answer names, or null when it is absent or empty.
+    private static string? Named(HttpResponseMessage response, string header) =>
+        response.Headers.TryGetValues(header, out var values) && string.Join(", ", values.Where(v => !string.IsNullOrWhiteSpace(v))) is { Length: > 0 } named
+            ? named
+            : null;
 }
 
 /// <summary>The server did not upgrade the connection to a WebSocket.</summary>

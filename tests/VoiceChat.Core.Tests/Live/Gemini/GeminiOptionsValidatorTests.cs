@@ -42,10 +42,18 @@ public sealed class GeminiOptionsValidatorTests
             o.ToolTimeout = TimeSpan.FromSeconds(-1);
             o.MaxReconnectAttempts = -1;
             o.BaseUrl = new Uri("ftp://x");
+            o.KeepAliveInterval = TimeSpan.FromMinutes(11);
+            o.KeepAliveTimeout = TimeSpan.FromSeconds(-5);
         });
 
         message.Should().Contain("Model").And.Contain("SetupTimeout").And.Contain("ToolTimeout")
-            .And.Contain("MaxReconnectAttempts").And.Contain("BaseUrl");
+            .And.Contain("MaxReconnectAttempts").And.Contain("BaseUrl").And.Contain("KeepAliveInterval").And.Contain("KeepAliveTimeout");
+    }
+
+    [Fact]
+    public void The_keep_alive_and_its_timeout_may_be_turned_off_with_zero()
+    {
+        Validate(o => { o.ApiKey = "k"; o.KeepAliveInterval = TimeSpan.Zero; o.KeepAliveTimeout = TimeSpan.Zero; }).Should().BeNull();
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text;
 using VoiceChat.Live;
 using VoiceChat.Live.Gemini;
+using VoiceChat.Tests.Buffers;
 
 namespace VoiceChat.Tests.Live.Gemini;
 
@@ -47,6 +48,22 @@ public sealed class GeminiServerMessageReaderTests
         events[0].Audio.Memory.ToArray().Should().Equal(pcm);
         events[0].Audio.Return();
         _reader.UnexpectedSampleRate.Should().Be(0);
+    }
+
+    [Fact]
+    public void A_message_with_text_that_is_not_utf8_is_dropped_and_its_audio_goes_back_to_the_pool()
+    {
+        var json = Encoding.UTF8.GetBytes("""{"serverContent":{"modelTurn":{"parts":[{"inlineData":{"mimeType":"audio/pcm;rate=24000","data":"AQIDBA=="}}]},"outputTranscription":{"text":"é"}}}""");
+        json[Array.IndexOf(json, (byte)0xC3) + 1] = 0x28; // é (C3 A9) becomes C3 28: not UTF-8
+        using var balance = new PoolBalance(PooledAudio.Pool);
+        var events = new List<LiveEvent>();
+
+        var read = _reader.Read(json, events, out _);
+
+        read.Should().BeFalse();
+        events.Should().BeEmpty();
+        balance.Rented.Should().BeGreaterThan(0, "the audio was decoded before the text was read");
+        balance.Outstanding.Should().Be(0);
     }
 
     [Fact]

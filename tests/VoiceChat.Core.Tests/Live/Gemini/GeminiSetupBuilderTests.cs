@@ -47,6 +47,26 @@ public sealed class GeminiSetupBuilderTests
     }
 
     [Fact]
+    public void Vertex_gemini_3_8_accepts_its_always_on_features_and_sends_none_of_them()
+    {
+        var options = new GeminiOptions
+        {
+            Backend = GeminiBackend.VertexAI,
+            Project = "p",
+            Model = "gemini-3.8-live",
+            EnableAffectiveDialog = true,
+            ProactiveAudio = true,
+            Voice = "Sulafat",
+        };
+        var voiceChat = new VoiceChatOptions { Gemini = options };
+        new GeminiOptionsValidator().Validate(null, voiceChat).Succeeded.Should().BeTrue("both features are always on for this model");
+
+        var json = GeminiSetupBuilder.Build(options, Session(voice: options.Voice), "projects/p/locations/global/publishers/google/models/gemini-3.8-live", [], null);
+
+        AssertGolden("setup-vertex-3.8.json", json);
+    }
+
+    [Fact]
     public void Automatic_detection_settings_and_no_optional_parts()
     {
         var options = new GeminiOptions

@@ -164,17 +164,20 @@ public sealed class GeminiBridgeFailureTests
         (await ConnectFailsAsync(services)).Error.Code.Should().Be(VoiceChatErrorCodes.UpstreamUnavailable);
     }
 
-    [Fact]
-    public async Task A_switching_protocols_answer_that_is_not_a_websocket_upgrade_is_upstream_unavailable()
+    [Theory]
+    [InlineData("wrong accept value", "Sec-WebSocket-Accept")]
+    [InlineData("extension not asked for", "Sec-WebSocket-Extensions")]
+    public async Task A_switching_protocols_answer_that_is_not_the_websocket_asked_for_is_upstream_unavailable(string fault, string detail)
     {
-        await using var server = new RawWebSocketServer(_ =>
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n");
+        await using var server = new RawWebSocketServer(key => fault == "wrong accept value"
+            ? "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n"
+            : RawWebSocketServer.Upgrade(key, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"));
         await using var services = LiveHarness.Services(new Uri($"http://127.0.0.1:{server.Uri.Port}"));
 
         var failure = await ConnectFailsAsync(services);
 
         failure.Error.Code.Should().Be(VoiceChatErrorCodes.UpstreamUnavailable);
-        failure.UpstreamDetail.Should().Contain("Sec-WebSocket-Accept");
+        failure.UpstreamDetail.Should().Contain(detail);
         server.RequestHead.Should().Contain("x-goog-api-key: ");
     }
 

@@ -127,6 +127,13 @@ internal sealed class ScriptedConnection(WebSocket socket, int number)
     public Task SendAsync(string json) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Binary, true, CancellationToken.None);
 
+    /// <summary>Sends <paramref name="message"/> as it is, whatever it holds.</summary>
+    public Task SendBytesAsync(byte[] message, WebSocketMessageType type) =>
+        socket.SendAsync(message, type, true, CancellationToken.None);
+
+    /// <summary>The code of the client's close frame, once one was received.</summary>
+    public WebSocketCloseStatus? CloseStatus => socket.CloseStatus;
+
     public async Task CloseAsync(int status, string reason)
     {
         await socket.CloseOutputAsync((WebSocketCloseStatus)status, reason, CancellationToken.None);

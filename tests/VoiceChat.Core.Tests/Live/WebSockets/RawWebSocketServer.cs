@@ -21,10 +21,13 @@ internal sealed class RawWebSocketServer : IAsyncDisposable
     {
         _listener.Start();
         Uri = new Uri($"ws://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/ws/test");
-        _accepted = AcceptAsync(answer ?? (key =>
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            $"Sec-WebSocket-Accept: {WebSocketUpgrade.AcceptFor(key)}\r\n\r\n"));
+        _accepted = AcceptAsync(answer ?? (key => Upgrade(key)));
     }
+
+    /// <summary>A correct 101 answer to <paramref name="key"/>, with <paramref name="extraHeaders"/> (each ending in CRLF) added.</summary>
+    public static string Upgrade(string key, string extraHeaders = "") =>
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        $"Sec-WebSocket-Accept: {WebSocketUpgrade.AcceptFor(key)}\r\n{extraHeaders}\r\n";
 
     public Uri Uri { get; }
 
@@ -100,6 +103,28 @@ internal sealed class RawWebSocketServer : IAsyncDisposable
         return new ClientFrame((head[0] & 0x80) != 0, head[0] & 0x0F, key, payload);
     }
 
+    /// <summary>Sends a close frame with <paramref name="code"/> and no reason.</summary>
+    public Task SendCloseAsync(int code)
+    {
+        var payload = new byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)code);
+        return SendFrameAsync(8, payload);
+    }
+
+    /// <summary>True when the client's side of the connection ends (after whatever frames came before it were read).</summary>
+    public async Task<bool> EndsAsync()
+    {
+        var stream = await _accepted;
+        try
+        {
+            return await stream.ReadAsync(new byte[1]) == 0;
+        }
+        catch (IOException)
+        {
+            return true; // reset
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _listener.Stop();
@@ -133,5 +158,8 @@ internal sealed class RawWebSocketServer : IAsyncDisposable
     internal sealed record ClientFrame(bool Final, int Opcode, byte[] Key, byte[] Payload)
     {
         public string Text => Encoding.UTF8.GetString(Payload);
+
+        /// <summary>A close frame's code; 1005 when it carries none.</summary>
+        public int CloseCode => Payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(Payload) : 1005;
     }
 }

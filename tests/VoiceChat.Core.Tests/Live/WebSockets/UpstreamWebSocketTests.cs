@@ -146,10 +146,7 @@ public sealed class UpstreamWebSocketTests : IDisposable
         };
         await send;
 
-        var receiving = () => ReceiveMessageAsync(socket);
-
-        (await receiving.Should().ThrowAsync<WebSocketException>()).Which.WebSocketErrorCode.Should().Be(WebSocketError.Faulted);
-        socket.State.Should().Be(WebSocketState.Aborted);
+        await ReceivingFailsTheConnectionAsync(socket, server, closeCode: 1002);
     }
 
     [Fact]
@@ -192,7 +189,7 @@ public sealed class UpstreamWebSocketTests : IDisposable
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         await using var server = new RawWebSocketServer();
-        using var socket = await WebSocketUpgrade.ConnectAsync(server.Uri, _http, [], TimeSpan.FromSeconds(30), time, CancellationToken.None);
+        using var socket = await ConnectAsync(server, new() { KeepAliveInterval = TimeSpan.FromSeconds(30) }, time);
 
         time.Advance(TimeSpan.FromSeconds(20));
         await socket.SendAsync(new byte[] { 42 }, WebSocketMessageType.Binary, true, CancellationToken.None);
@@ -231,6 +228,249 @@ public sealed class UpstreamWebSocketTests : IDisposable
         unmasked.Should().Equal(payload);
     }
 
+    [Theory]
+    [InlineData("Sec-WebSocket-Extensions: permessage-deflate\r\n", "permessage-deflate")]
+    [InlineData("Sec-WebSocket-Protocol: chat\r\n", "chat")]
+    public async Task An_upgrade_that_names_an_extension_or_subprotocol_not_asked_for_is_refused(string header, string named)
+    {
+        await using var server = new RawWebSocketServer(key => RawWebSocketServer.Upgrade(key, header));
+
+        var connecting = () => ConnectAsync(server);
+
+        (await connecting.Should().ThrowAsync<WebSocketUpgradeException>()).Which.Message.Should().Contain(named).And.Contain("not asked for");
+        server.RequestHead.Should().NotContain("Sec-WebSocket-Extensions").And.NotContain("Sec-WebSocket-Protocol");
+    }
+
+    [Theory]
+    [InlineData("in one frame")]
+    [InlineData("cut between fragments")]
+    [InlineData("ending inside a character")]
+    [InlineData("in a close reason")]
+    public async Task Text_that_is_not_utf8_fails_the_connection_with_1007(string fault)
+    {
+        await using var server = new RawWebSocketServer();
+        using var socket = await ConnectAsync(server);
+        switch (fault)
+        {
+            case "in one frame":
+                await server.SendFrameAsync(1, [0x22, 0xC3, 0x28, 0x22]); // C3 must be followed by a continuation byte
+                break;
+            case "cut between fragments":
+                await server.SendFrameAsync(1, [0x22, 0xE2, 0x82], final: false);
+                await server.SendFrameAsync(0, [0x28, 0x22]); // E2 82 28: the third byte is no continuation
+                break;
+            case "ending inside a character":
+                await server.SendFrameAsync(1, [0x22, 0xE2], final: false);
+                await server.SendFrameAsync(0, [0x82]);
+                break;
+            default:
+                await server.SendFrameAsync(8, [0x03, 0xE8, 0xFF]);
+                break;
+        }
+
+        await ReceivingFailsTheConnectionAsync(socket, server, closeCode: 1007);
+    }
+
+    [Fact]
+    public async Task Text_cut_inside_its_characters_at_every_byte_is_received_whole()
+    {
+        var text = Encoding.UTF8.GetBytes("\"€ 𝄞 ü\"");
+        await using var server = new RawWebSocketServer();
+        using var socket = await ConnectAsync(server);
+
+        for (var cut = 1; cut < text.Length; cut++)
+        {
+            await server.SendFrameAsync(1, text[..cut], final: false);
+            await server.SendFrameAsync(0, text[cut..]);
+
+            var message = await ReceiveMessageAsync(socket, bufferSize: 3);
+            message.Data.Should().Equal(text, $"the message cut after byte {cut}");
+        }
+    }
+
+    /// <summary>Close codes no close frame may carry; 1005 (no code) is one too, but a close may be sent without a code.</summary>
+    public static TheoryData<int> CodesNeverSent => new() { 0, 999, 1004, 1006, 1015, 1016, 2999, 5000 };
+
+    [Theory]
+    [MemberData(nameof(CodesNeverSent))]
+    [InlineData(1005)]
+    public async Task A_close_code_that_is_never_sent_fails_the_connection_with_1002(int code)
+    {
+        await using var server = new RawWebSocketServer();
+        using var socket = await ConnectAsync(server);
+
+        await server.SendCloseAsync(code);
+        await ReceivingFailsTheConnectionAsync(socket, server, closeCode: 1002);
+    }
+
+    [Theory]
+    [MemberData(nameof(CodesNeverSent))]
+    public async Task A_close_code_that_is_never_sent_is_refused_and_not_sent(int code)
+    {
+        await using var server = new RawWebSocketServer();
+        using var socket = await ConnectAsync(server);
+
+        var closing = () => socket.CloseOutputAsync((WebSocketCloseStatus)code, null, CancellationToken.None);
+
+        await closing.Should().ThrowAsync<ArgumentOutOfRangeException>();
+        socket.State.Should().Be(WebSocketState.Open);
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        (await server.ReadFrameAsync().WaitAsync(Wait)).CloseCode.Should().Be(1000, "the refused close was never sent: this is the first frame");
+    }
+
+    [Theory]
+    [InlineData(1000)]
+    [InlineData(1003)]
+    [InlineData(1007)]
+    [InlineData(1011)]
+    [InlineData(1012)]
+    [InlineData(1014)]
+    [InlineData(3000)]
+    [InlineData(4999)]
+    public async Task A_close_code_that_may_be_sent_is_reported(int code)
+    {
+        await using var server = new RawWebSocketServer();
+        using var socket = await ConnectAsync(server);
+
+        await server.SendCloseAsync(code);
+        var result = await socket.ReceiveAsync(new byte[8].AsMemory(), CancellationToken.None);
+
+        result.MessageType.Should().Be(WebSocketMessageType.Close);
+        socket.CloseStatus.Should().Be((WebSocketCloseStatus)code);
+    }
+
+    [Fact]
+    public async Task A_close_without_a_code_carries_no_payload_and_no_reason()
+    {
+        await using var server = new RawWebSocketServer();
+        using var socket = await ConnectAsync(server);
+
+        var withReason = () => socket.CloseOutputAsync(WebSocketCloseStatus.Empty, "why", CancellationToken.None);
+        await withReason.Should().ThrowAsync<ArgumentException>();
+        await socket.CloseOutputAsync(WebSocketCloseStatus.Empty, null, CancellationToken.None);
+
+        var close = await server.ReadFrameAsync().WaitAsync(Wait);
+        close.Opcode.Should().Be(8);
+        close.Payload.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_close_whose_write_returns_after_an_abort_leaves_the_socket_aborted()
+    {
+        HeldWriteStream? stream = null;
+        using var http = HeldWriteStream.Invoker(s => stream = s);
+        await using var server = new RawWebSocketServer();
+        using var socket = await ConnectAsync(server, new UpstreamWebSocketOptions(), TimeProvider.System, http: http);
+        var hold = stream!.HoldNextWrite();
+
+        var closing = socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        await hold.Written.Task.WaitAsync(Wait);
+        socket.Abort();
+        hold.Released.SetResult();
+        await closing.WaitAsync(Wait);
+
+        socket.State.Should().Be(WebSocketState.Aborted);
+        (await server.ReadFrameAsync().WaitAsync(Wait)).Opcode.Should().Be(8);
+    }
+
+    [Fact]
+    public async Task Nothing_follows_the_close_frame_when_a_ping_and_the_services_close_cross_it()
+    {
+        // The ping, the local close and the service's close race; whatever the order, no frame goes out
+        // after the close frame and both halves of the handshake end the socket Closed.
+        for (var round = 0; round < 30; round++)
+        {
+            await using var server = new RawWebSocketServer();
+            using var socket = await ConnectAsync(server);
+            var receiving = Task.Run(() => ReceiveMessageAsync(socket));
+            var closing = Task.Run(() => socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None));
+            await server.SendFrameAsync(9, [(byte)round]);
+            await server.SendCloseAsync(1000);
+
+            await closing.WaitAsync(Wait);
+            (await receiving.WaitAsync(Wait)).Type.Should().Be(WebSocketMessageType.Close);
+            var frame = await server.ReadFrameAsync().WaitAsync(Wait);
+            if (frame.Opcode == 10)
+            {
+                frame = await server.ReadFrameAsync().WaitAsync(Wait); // the pong went out before the close
+            }
+
+            frame.Opcode.Should().Be(8);
+            socket.State.Should().Be(WebSocketState.Closed);
+            socket.Dispose();
+            (await server.EndsAsync().WaitAsync(Wait)).Should().BeTrue($"nothing follows the close frame (round {round})");
+        }
+    }
+
+    [Fact]
+    public async Task A_service_that_stops_answering_is_pinged_then_dropped_as_lost()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        await using var server = new RawWebSocketServer();
+        using var socket = await ConnectAsync(server, new() { KeepAliveInterval = TimeSpan.FromSeconds(15), KeepAliveTimeout = TimeSpan.FromSeconds(30) }, time);
+        var receiving = ReceiveMessageAsync(socket);
+
+        time.Advance(TimeSpan.FromSeconds(15));
+        var ping = await server.ReadFrameAsync().WaitAsync(Wait);
+        time.Advance(TimeSpan.FromSeconds(29));
+        var stateBeforeTimeout = socket.State;
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        ping.Opcode.Should().Be(9);
+        stateBeforeTimeout.Should().Be(WebSocketState.Open);
+        socket.State.Should().Be(WebSocketState.Aborted);
+        var failing = () => receiving;
+        var failure = (await failing.Should().ThrowAsync<WebSocketException>()).Which;
+        failure.WebSocketErrorCode.Should().Be(WebSocketError.ConnectionClosedPrematurely);
+        failure.Message.Should().Contain("ping");
+    }
+
+    [Fact]
+    public async Task A_service_that_answers_within_the_timeout_of_a_ping_keeps_the_connection()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        await using var server = new RawWebSocketServer();
+        using var socket = await ConnectAsync(server, new() { KeepAliveInterval = TimeSpan.FromSeconds(15), KeepAliveTimeout = TimeSpan.FromSeconds(30) }, time);
+
+        time.Advance(TimeSpan.FromSeconds(15));
+        var ping = await server.ReadFrameAsync().WaitAsync(Wait);
+        await server.SendFrameAsync(10, ping.Payload);
+        await server.SendFrameAsync(2, [1]); // read after the pong: proves the pong was read
+        (await ReceiveMessageAsync(socket)).Data.Should().Equal(1);
+        time.Advance(TimeSpan.FromSeconds(30));
+
+        socket.State.Should().Be(WebSocketState.Open);
+        time.Advance(TimeSpan.FromSeconds(15));
+        (await server.ReadFrameAsync().WaitAsync(Wait)).Opcode.Should().Be(9, "the next ping follows");
+    }
+
+    [Fact]
+    public async Task A_message_over_the_limit_across_its_fragments_fails_the_connection_with_1009()
+    {
+        await using var server = new RawWebSocketServer();
+        using var socket = await ConnectAsync(server, new() { MaxMessageBytes = 1000 }, TimeProvider.System);
+
+        await server.SendFrameAsync(2, new byte[600], final: false);
+        await server.SendFrameAsync(0, new byte[400]);
+        (await ReceiveMessageAsync(socket)).Data.Should().HaveCount(1000, "a message of exactly the limit is received");
+        await server.SendFrameAsync(2, new byte[600], final: false);
+        await server.SendFrameAsync(0, new byte[401]);
+
+        await ReceivingFailsTheConnectionAsync(socket, server, closeCode: 1009);
+    }
+
+    // The receive fails as a protocol error, and the service gets a close frame with the code that says why.
+    private static async Task ReceivingFailsTheConnectionAsync(WebSocket socket, RawWebSocketServer server, int closeCode)
+    {
+        var receiving = () => ReceiveMessageAsync(socket);
+
+        (await receiving.Should().ThrowAsync<WebSocketException>()).Which.WebSocketErrorCode.Should().Be(WebSocketError.Faulted);
+        socket.State.Should().Be(WebSocketState.Aborted);
+        var close = await server.ReadFrameAsync().WaitAsync(Wait);
+        close.Opcode.Should().Be(8);
+        close.CloseCode.Should().Be(closeCode);
+    }
+
     private static async Task SendTwoStartsAsync(RawWebSocketServer server)
     {
         await server.SendFrameAsync(1, [1], final: false);
@@ -238,12 +478,15 @@ public sealed class UpstreamWebSocketTests : IDisposable
     }
 
     private Task<UpstreamWebSocket> ConnectAsync(RawWebSocketServer server, KeyValuePair<string, string>[]? headers = null) =>
-        WebSocketUpgrade.ConnectAsync(server.Uri, _http, headers ?? [], Timeout.InfiniteTimeSpan, TimeProvider.System, CancellationToken.None).WaitAsync(Wait);
+        ConnectAsync(server, new UpstreamWebSocketOptions(), TimeProvider.System, headers);
 
-    private static async Task<(WebSocketMessageType Type, byte[] Data)> ReceiveMessageAsync(WebSocket socket)
+    private Task<UpstreamWebSocket> ConnectAsync(RawWebSocketServer server, UpstreamWebSocketOptions options, TimeProvider time, KeyValuePair<string, string>[]? headers = null, HttpMessageInvoker? http = null) =>
+        WebSocketUpgrade.ConnectAsync(server.Uri, http ?? _http, headers ?? [], options, time, CancellationToken.None).WaitAsync(Wait);
+
+    private static async Task<(WebSocketMessageType Type, byte[] Data)> ReceiveMessageAsync(WebSocket socket, int bufferSize = 64)
     {
         var data = new List<byte>();
-        var buffer = new byte[64];
+        var buffer = new byte[bufferSize];
         using var timeout = new CancellationTokenSource(Wait);
         while (true)
         {

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 
-namespace VoiceChat.Testing.Sessions;
+namespace VoiceChat.Testing.Sessions.Resumption;
 
 /// <summary>
 /// What survives a connection: the conversation's turn count and history, found again through the
@@ -25,6 +25,15 @@ internal sealed class ConversationState
     public EmulatorSession? Owner { get; set; }
 
     public long LastUsedTimestamp { get; set; }
+
+    /// <summary>Counts a model turn; returns its number in the conversation.</summary>
+    public int StartTurn()
+    {
+        lock (Gate)
+        {
+            return ++Turns;
+        }
+    }
 
     public void AddHistory(string entry)
     {

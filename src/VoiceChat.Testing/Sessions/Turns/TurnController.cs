@@ -1,0 +1,161 @@
+using VoiceChat.Testing.Sessions.Resumption;
+using VoiceChat.Testing.Sessions.Tools;
+using VoiceChat.Testing.Wire;
+
+namespace VoiceChat.Testing.Sessions.Turns;
+
+/// <summary>
+/// Who holds the floor: at most one <see cref="ModelReply"/> runs, and turn changes (a new turn, a
+/// barge-in, a scripted tool-call cancellation) are serialised by one gate, so a reply is always
+/// stopped and its turn closed before the next one starts.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The gate is only awaited, so it never creates a wait handle to dispose; scripted calls may still wait on it after the connection ends.")]
+internal sealed class TurnController(
+    SessionLifetime lifetime, PendingToolCalls toolCalls, SessionResumption resumption, LiveApiEmulatorOptions options, GeminiBackend backend)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private ModelReply? _reply;
+    private Task? _replyTask;
+    private CancellationTokenSource? _replyCts;
+
+    /// <summary>Setup is complete: turns are spoken by <paramref name="reply"/>.</summary>
+    public void Use(ModelReply reply) => _reply = reply;
+
+    /// <summary>Starts the model's turn for <paramref name="input"/>, with <paramref name="forcedCall"/> or the call a rule plans.</summary>
+    public async Task StartAsync(TurnInput input, ToolCallPlan? forcedCall, bool interruptFirst)
+    {
+        await _gate.WaitAsync(lifetime.Token).ConfigureAwait(false);
+        try
+        {
+            if (lifetime.IsClosing)
+            {
+                return;
+            }
+
+            if (interruptFirst)
+            {
+                await InterruptLockedAsync().ConfigureAwait(false);
+            }
+
+            var reply = _reply!;
+            var call = forcedCall ?? reply.PlanToolCall(input);
+            var cts = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token, lifetime.Closing);
+            _replyCts = cts;
+            _replyTask = Task.Run(() => reply.RunAsync(input, call, cts.Token));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Barge-in: stops the reply, cancels pending tool calls, and closes an open model turn with <c>interrupted</c>.</summary>
+    public async Task InterruptAsync()
+    {
+        await _gate.WaitAsync(lifetime.Token).ConfigureAwait(false);
+        try
+        {
+            await InterruptLockedAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Sends <c>toolCallCancellation</c> for every pending call (stopping the reply that waits for them); returns the ids.</summary>
+    public async Task<IReadOnlyList<string>> CancelToolCallsAsync()
+    {
+        await _gate.WaitAsync(lifetime.Token).ConfigureAwait(false);
+        try
+        {
+            if (!toolCalls.Any)
+            {
+                return [];
+            }
+
+            await StopReplyLockedAsync().ConfigureAwait(false);
+            var ids = toolCalls.CancelAll();
+            await lifetime.Sender.SendJsonAsync(ids, ServerMessages.ToolCallCancellation).ConfigureAwait(false);
+            if (_reply?.CloseOpenTurn() == true)
+            {
+                await lifetime.Sender.SendJsonAsync(new TurnUsage(1, 0, "AUDIO", "AUDIO", backend == GeminiBackend.VertexAI), ServerMessages.TurnComplete).ConfigureAwait(false);
+            }
+
+            return ids;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The connection ended (its tokens are cancelled): waits for the reply to stop; rethrows what it failed with, other than cancellation.</summary>
+    public async Task EndAsync()
+    {
+        var task = _replyTask;
+        if (task is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            _replyCts?.Dispose();
+        }
+    }
+
+    private async Task InterruptLockedAsync()
+    {
+        if (_replyTask is null)
+        {
+            return;
+        }
+
+        await StopReplyLockedAsync().ConfigureAwait(false);
+        var ids = toolCalls.CancelAll();
+        if (ids.Count > 0 && options.CancelToolCallsOnBargeIn)
+        {
+            await lifetime.Sender.SendJsonAsync(ids, ServerMessages.ToolCallCancellation).ConfigureAwait(false);
+        }
+
+        if (_reply!.CloseOpenTurn())
+        {
+            await lifetime.Sender.SendJsonAsync("interrupted", ServerMessages.Flag).ConfigureAwait(false);
+            await lifetime.Sender.SendJsonAsync(new TurnUsage(1, 0, "AUDIO", "AUDIO", backend == GeminiBackend.VertexAI), ServerMessages.TurnComplete).ConfigureAwait(false);
+            await resumption.SendHandleAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task StopReplyLockedAsync()
+    {
+        var task = _replyTask;
+        var cts = _replyCts;
+        _replyTask = null;
+        _replyCts = null;
+        if (task is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await (cts?.CancelAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            cts?.Dispose();
+        }
+    }
+}
