@@ -53,7 +53,7 @@ public sealed class LiveApiEmulator : IAsyncDisposable, IDisposable
         _app = app;
         Options = options;
         _logger = logger;
-        Conversations = new ConversationStore(options.TimeProvider);
+        Conversations = options.Conversations?.Store ?? new ConversationStore(options.TimeProvider);
     }
 
     /// <summary>The emulator's address, for example <c>http://127.0.0.1:54321</c>, with no path: set <c>GeminiOptions.BaseUrl</c> (or an SDK's base URL) to it.</summary>

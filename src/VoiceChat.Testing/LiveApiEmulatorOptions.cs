@@ -135,6 +135,12 @@ public sealed class LiveApiEmulatorOptions
 
     /// <summary>How long session resumption handles stay valid after their conversation was last used. Default 2 h.</summary>
     public TimeSpan ResumptionHandleLifetime { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>
+    /// Conversations shared with other emulators given the same object, so that a handle one of them
+    /// issued resumes on another. Null (the default): this emulator's conversations are its own.
+    /// </summary>
+    public EmulatorConversations? Conversations { get; set; }
 }
 
 /// <summary>

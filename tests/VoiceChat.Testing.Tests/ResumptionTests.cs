@@ -55,6 +55,37 @@ public sealed class ResumptionTests
     }
 
     [Fact]
+    public async Task Emulators_that_share_conversations_resume_each_others_handles_and_others_do_not()
+    {
+        var shared = new EmulatorConversations();
+        await using var first = await Emulators.StartAsync(o => o.Conversations = shared);
+        await using var second = await Emulators.StartAsync(o => o.Conversations = shared);
+        await using var stranger = await Emulators.StartAsync();
+        string handle;
+        await using (var client = await LiveTestClient.StartAsync(first, Resumable))
+        {
+            await client.SendAsync("""{"realtimeInput":{"text":"one"}}""");
+            await client.NextAsync(m => m.IsTurnComplete);
+            handle = Handle(await client.NextAsync(m => Handle(m) is not null))!;
+        }
+
+        await first.Connections[0].Closed.WaitAsync(LiveTestClient.Timeout);
+        var resume = $$$""","sessionResumption":{"handle":"{{{handle}}}"},"outputAudioTranscription":{}""";
+        await using (var elsewhere = await LiveTestClient.StartAsync(second, resume))
+        {
+            await elsewhere.SendAsync("""{"realtimeInput":{"text":"two"}}""");
+            var messages = await elsewhere.CollectUntilAsync(m => m.IsTurnComplete);
+            string.Concat(messages.Select(m => m.Transcription(false)?.Text)).Should().StartWith("Turn 2:");
+            second.Connections[0].ConversationId.Should().Be(first.Connections[0].ConversationId);
+        }
+
+        await using var refused = await LiveTestClient.ConnectDeveloperAsync(stranger);
+        await refused.SendAsync($$$$"""{"setup":{"model":"models/{{{{LiveTestClient.Model25}}}}","sessionResumption":{"handle":"{{{{handle}}}}"}}}""");
+        await refused.WaitForCloseAsync();
+        refused.CloseDescription.Should().Be("BidiGenerateContent session not found", "an emulator that does not share conversations does not know the handle");
+    }
+
+    [Fact]
     public async Task An_unknown_handle_is_session_not_found()
     {
         await using var emulator = await Emulators.StartAsync();
