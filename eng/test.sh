@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test suite: the .NET test projects of VoiceChat.Core.sln, then each eng/suites/*.sh
+# Runs every test suite: the .NET test projects of VoiceChat.Core.sln (after installing Debian's
+# redis-server, which the resume tests start themselves), then each eng/suites/*.sh
 # (allocation counts on a Release build, browser, JavaScript, SDK cross-check, packaging, load
 # smoke), which install what they need.
 # The last line is "N passed, N failed".
@@ -19,6 +20,16 @@ status=0
 started=$(date +%s)
 
 section() { printf '\n=== %s (%ss)\n' "$1" "$(( $(date +%s) - started ))"; }
+
+section "tools"
+# The resume tests start a real redis-server of their own on a free loopback port.
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends redis-server >/dev/null) || echo "could not install redis-server" >&2
+  else
+    echo "redis-server is missing: install Debian's redis-server (the resume tests need it)" >&2
+  fi
+fi
 
 section "dotnet build"
 if dotnet build VoiceChat.Core.sln -nologo -v:q; then
