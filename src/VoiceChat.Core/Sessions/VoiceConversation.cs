@@ -36,6 +36,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     private ITimer? _detachTimer;
     private ITimer? _durationTimer;
     private Task _pump = Task.CompletedTask;
+    private Task _saves = Task.CompletedTask;
     private string _tokenKey;
     private string? _handle;
     private long _clientReceived;
@@ -311,6 +312,13 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         }
 
         await CloseModelAsync().ConfigureAwait(false);
+        Task saves;
+        lock (_gate)
+        {
+            saves = _saves;
+        }
+
+        await saves.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _directory.SaveAsync(Volatile.Read(ref _tokenKey), ToState()).ConfigureAwait(false);
         var attached = AttachedSession();
         if (attached is not null)
@@ -349,6 +357,14 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
             _directory.Remove(this, key);
             if (!keepShared)
             {
+                // After any write under way, so an ended session leaves nothing another instance could resume.
+                Task saves;
+                lock (_gate)
+                {
+                    saves = _saves;
+                }
+
+                await saves.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 await _directory.ForgetAsync(key, SessionId).ConfigureAwait(false);
             }
 
@@ -396,6 +412,32 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await EndAsync(keepShared: false).ConfigureAwait(false);
+
+    /// <summary>
+    /// Writes the state to the shared store off the audio path, one write after another, each with the
+    /// latest state (a slow store never delays the model's audio).
+    /// </summary>
+    private void SaveInBackground()
+    {
+        if (_directory.Store is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _saves = SaveAfterAsync(_saves);
+        }
+    }
+
+    private async Task SaveAfterAsync(Task previous)
+    {
+        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ForceYielding);
+        if (!HasEnded)
+        {
+            await _directory.SaveAsync(Volatile.Read(ref _tokenKey), ToState()).ConfigureAwait(false);
+        }
+    }
 
     private ResumeState ToState() => new(
         SessionId,
@@ -452,7 +494,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
                         // from it asks the client for everything sent after that point.
                         Interlocked.Exchange(ref _clientReceivedAtHandle, ClientReceived);
                         Volatile.Write(ref _handle, ev.ResumptionHandle);
-                        await _directory.SaveAsync(Volatile.Read(ref _tokenKey), ToState()).ConfigureAwait(false);
+                        SaveInBackground();
                         break;
                     case LiveEventKind.Closed:
                         RequestEnd(ev.Error is null ? VoiceSessionStop.UpstreamEnded : VoiceSessionStop.Fatal, ev.Error);

@@ -17,6 +17,27 @@ public sealed class CrossInstanceResumeTests
     public Task After_SIGKILL_the_client_resumes_on_another_instance_from_the_last_stored_handle() =>
         MoveAsync(static instance => instance.KillAsync(), expectGoingAway: false);
 
+    [Fact]
+    public async Task A_session_that_ended_cannot_be_resumed_on_another_instance()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var a = await VoiceChatTestHost.StartAsync(o => o.Resume.Redis = redis.Configuration);
+        await using var b = await VoiceChatTestHost.StartAsync(o => o.Resume.Redis = redis.Configuration);
+        string token;
+        await using (var client = await a.ConnectAsync())
+        {
+            token = (await client.StartAsync()).GetProperty("resume_token").GetString()!;
+            await client.SendJsonAsync("""{"type":"end_session"}""");
+            await client.WaitForAsync("session_ended");
+        }
+
+        await using var late = await b.ConnectAsync();
+        var started = await late.StartAsync("u1", $$""","resume_token":"{{token}}" """);
+
+        started.GetProperty("resumed").GetBoolean().Should().BeFalse();
+        started.GetProperty("resume_failed").GetString().Should().Be("token_not_found");
+    }
+
     private static async Task MoveAsync(Func<DotnetProcess, Task> stop, bool expectGoingAway)
     {
         await using var redis = await RedisServer.StartAsync();

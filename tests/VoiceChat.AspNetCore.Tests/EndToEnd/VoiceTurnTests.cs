@@ -138,11 +138,30 @@ public sealed class VoiceTurnTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_client_that_closes_its_socket_ends_the_model_connection_too()
+    public async Task A_client_that_closes_its_socket_without_end_session_leaves_its_session_waiting_for_a_resume()
     {
         var client = await _host.ConnectAsync();
-        await client.StartAsync();
+        var token = (await client.StartAsync()).GetProperty("resume_token").GetString()!;
         var upstream = await _host.Emulator.WaitForConnectionAsync();
+
+        await client.CloseAsync();
+        (await client.WaitForCloseAsync()).Should().Be(WebSocketCloseStatus.NormalClosure);
+        await client.DisposeAsync();
+
+        await using var back = await _host.ConnectAsync();
+        (await back.StartAsync("u1", $$""","resume_token":"{{token}}" """)).GetProperty("resumed").GetBoolean().Should().BeTrue();
+        upstream.IsOpen.Should().BeTrue("the same model connection carries on");
+        await back.SendJsonAsync("""{"type":"end_session"}""");
+        await upstream.Closed.WaitAsync(VoiceClient.DefaultWait);
+    }
+
+    [Fact]
+    public async Task Without_a_resume_window_a_client_that_closes_its_socket_ends_the_model_connection_too()
+    {
+        await using var host = await VoiceChatTestHost.StartAsync(o => o.Resume.Window = TimeSpan.Zero);
+        var client = await host.ConnectAsync();
+        await client.StartAsync();
+        var upstream = await host.Emulator.WaitForConnectionAsync();
 
         await client.CloseAsync();
         (await client.WaitForCloseAsync()).Should().Be(WebSocketCloseStatus.NormalClosure);
