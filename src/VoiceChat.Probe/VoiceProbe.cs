@@ -54,7 +54,7 @@ internal sealed class VoiceProbe(ProbeOptions options, TimeProvider? timeProvide
             {
                 await socket.ConnectAsync(options.Url, run.Token).ConfigureAwait(false);
             }
-            catch (WebSocketException ex)
+            catch (WebSocketException ex) when (!run.IsCancellationRequested)
             {
                 return DescribeConnectFailure(result, socket, ex);
             }
@@ -135,8 +135,9 @@ internal sealed class VoiceProbe(ProbeOptions options, TimeProvider? timeProvide
                 ? result.Fail(ProbeFailure.Closed, $"{Host} accepted the WebSocket and closed it ({close}) without session_started: the server is not serving the VoiceChat protocol there, or is failing (read its logs).")
                 : result.Fail(ProbeFailure.Closed, $"the server closed the WebSocket ({close}) before the turn ended (read its logs).");
         }
-        catch (OperationCanceledException) when (bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException && bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
+            // The run's bound passed; whatever the socket threw on the way is a consequence of that.
             var seconds = options.Timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
             return phase switch
             {

@@ -118,6 +118,32 @@ public sealed class VoiceProbeTests
     }
 
     [Fact]
+    public async Task A_websocket_that_never_starts_the_session_times_out_with_what_was_missing()
+    {
+        await using var app = await StartAsync(app =>
+        {
+            app.UseWebSockets();
+            app.Run(async context =>
+            {
+                using var socket = await context.WebSockets.AcceptWebSocketAsync();
+                await socket.ReceiveAsync(new byte[4096], context.RequestAborted);
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            });
+        });
+
+        var result = await new VoiceProbe(new ProbeOptions
+        {
+            Url = VoiceUrl(app),
+            UserId = ProbeOptions.DefaultUserId,
+            Utterance = Utterance.Generated(TimeSpan.FromSeconds(1)),
+            Timeout = TimeSpan.FromSeconds(2),
+        }).RunAsync();
+
+        result.Failure.Should().Be(ProbeFailure.Timeout, result.Message);
+        result.Message.Should().Contain("accepted the WebSocket but sent no session_started within 2 s");
+    }
+
+    [Fact]
     public async Task An_error_from_the_voice_endpoint_is_reported_with_its_code()
     {
         // The relay's key is refused by the model service: the kind of error a deploy with a wrong secret gets.
