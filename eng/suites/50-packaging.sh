@@ -423,34 +423,36 @@ test_deploy_without_gcloud() {
   expect "a clear message" grep -q 'gcloud (the Google Cloud CLI) is not installed' <<<"$out"
 }
 
-test_deploy_not_logged_in() {
-  local out
-  export STUB_LOG="$work/deploy-logged-out.calls"; : > "$STUB_LOG"
-  if out="$(PATH="$(stub_path)" STUB_LOGGED_IN=0 "$deploy_script" --project p 2>&1)"; then
+# deploy_fails CALLS [VAR=VALUE...] -- ARGS...: runs the deploy script with the stand-ins, the calls recorded
+# in $work/CALLS.calls, and the given environment; sets out, and fails unless the script failed.
+deploy_fails() {
+  local env_args=()
+  export STUB_LOG="$work/$1.calls"; : > "$STUB_LOG"
+  shift
+  while [ "$1" != -- ]; do env_args+=("$1"); shift; done
+  shift
+  if out="$(env PATH="$(stub_path)" "${env_args[@]}" "$deploy_script" "$@" 2>&1)"; then
     echo "$out"; echo "expected a failure"; return 1
   fi
   echo "$out"
+}
+
+test_deploy_not_logged_in() {
+  local out
+  deploy_fails deploy-logged-out STUB_LOGGED_IN=0 -- --project p || return 1
   expect "a clear message" grep -q 'gcloud is not logged in' <<<"$out" || return 1
   expect "nothing built or deployed" test -z "$(calls 'gcloud builds')$(calls 'gcloud run')" || return 1
 }
 
 test_deploy_unhealthy() {
   local out
-  export STUB_LOG="$work/deploy-unhealthy.calls"; : > "$STUB_LOG"
-  if out="$(PATH="$(stub_path)" STUB_CURL_FAILS=1 "$deploy_script" --project p --tag v4 2>&1)"; then
-    echo "$out"; echo "expected a failure"; return 1
-  fi
-  echo "$out"
+  deploy_fails deploy-unhealthy STUB_CURL_FAILS=1 -- --project p --tag v4 || return 1
   expect "names the failing health endpoint" grep -q 'does not answer https://.*/health/ready' <<<"$out"
 }
 
 test_deploy_without_probe() {
   local out
-  export STUB_LOG="$work/deploy-no-probe.calls"; : > "$STUB_LOG"
-  if out="$(PATH="$(stub_path)" VOICE_PROBE="$work/no-such-probe" "$deploy_script" --project p --tag v5 2>&1)"; then
-    echo "$out"; echo "expected a failure"; return 1
-  fi
-  echo "$out"
+  deploy_fails deploy-no-probe VOICE_PROBE="$work/no-such-probe" -- --project p --tag v5 || return 1
   expect "how to install the probe" grep -q 'dotnet tool install --global VoiceChat.Probe' <<<"$out" || return 1
   expect "nothing built or deployed" test -z "$(calls 'gcloud builds')$(calls 'gcloud run')" || return 1
   out="$(PATH="$(stub_path)" VOICE_PROBE="$work/no-such-probe" "$deploy_script" --project p --tag v5 --no-voice-check 2>&1)" || { echo "$out"; return 1; }
@@ -459,11 +461,7 @@ test_deploy_without_probe() {
 
 test_deploy_probe_refused() {
   local out
-  export STUB_LOG="$work/deploy-probe-refused.calls"; : > "$STUB_LOG"
-  if out="$(PATH="$(stub_path)" STUB_PROBE_EXIT=3 "$deploy_script" --project p --tag v6 2>&1)"; then
-    echo "$out"; echo "expected a failure"; return 1
-  fi
-  echo "$out"
+  deploy_fails deploy-probe-refused STUB_PROBE_EXIT=3 -- --project p --tag v6 || return 1
   expect "names the token variable" grep -q 'set VOICE_PROBE_TOKEN' <<<"$out" || return 1
   refute "no address for the app" grep -q 'Ready. Voice endpoint' <<<"$out" || return 1
 }
@@ -502,11 +500,8 @@ NUGET
   last_app_pid=$!
   app_pids+=("$last_app_pid")
   wait_for_listening "$last_app_pid" "$work/http-only.log" || return 1
-  if out="$(PATH="$(stub_path)" VOICE_PROBE="$tools/voicechat-probe" STUB_SERVICE_URL="http://127.0.0.1:$app_port" \
-    "$deploy_script" --project p --no-build --tag v7 2>&1)"; then
-    echo "$out"; echo "expected the deploy to fail against a server that does not speak the protocol"; return 1
-  fi
-  echo "$out"
+  deploy_fails deploy-http-only VOICE_PROBE="$tools/voicechat-probe" STUB_SERVICE_URL="http://127.0.0.1:$app_port" -- \
+    --project p --no-build --tag v7 || return 1
   expect "the probe says what the server is" grep -q 'answered HTTP 200 without a WebSocket upgrade: this is not the VoiceChat endpoint' <<<"$out" || return 1
   expect "the deploy names the failed voice check" grep -q 'no voice turn completed' <<<"$out" || return 1
   stop_app "$last_app_pid"
