@@ -34,7 +34,7 @@ internal sealed class Utterance
     public static Utterance Generated(TimeSpan duration) =>
         new(PcmAudio.SynthesizeSpeech(duration, 16000), 16000, null, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.#} s of generated speech"));
 
-    public static Utterance Typed(string text) => new([], 16000, text, "a typed turn");
+    public static Utterance Typed(string text) => new([], 16000, text, $"a typed turn, \"{text}\"");
 
     /// <summary>
     /// A RIFF/WAVE file of 16-bit PCM: stereo is mixed down to mono, and a rate the protocol does not take
