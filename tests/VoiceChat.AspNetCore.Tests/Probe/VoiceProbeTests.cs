@@ -27,8 +27,11 @@ public sealed class VoiceProbeTests
     [Fact]
     public async Task Completes_a_voice_turn_against_the_sample_server()
     {
-        await using var sample = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("VoiceChat:Gemini:ApiKey", string.Empty));
-        sample.UseKestrel(0);
+        // An explicit "urls" keeps the sample off its default port 8080 (the sample server tests may hold it).
+        await using var sample = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseSetting("VoiceChat:Gemini:ApiKey", string.Empty)
+            .UseSetting("urls", "http://127.0.0.1:0"));
+        sample.UseKestrel();
         sample.StartServer();
         var address = sample.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;
