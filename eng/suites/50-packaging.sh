@@ -262,6 +262,20 @@ check_generated() {
   refute "no conditional markers left" grep -rlE '^\s*(//|<!--)?#(if|else|endif)' "$dir" --include=*.cs --include=*.json --include=*.md || return 1
 }
 
+# write_feed_config FILE [NUGET_ORG_URL]: a nuget.config whose first source is this run's local feed.
+write_feed_config() {
+  {
+    echo '<?xml version="1.0" encoding="utf-8"?>'
+    echo '<configuration>'
+    echo '  <packageSources>'
+    echo '    <clear />'
+    echo "    <add key=\"voicechat-ci\" value=\"$feed\" />"
+    if [ -n "${2:-}" ]; then echo "    <add key=\"nuget.org\" value=\"$2\" />"; fi
+    echo '  </packageSources>'
+    echo '</configuration>'
+  } > "$1"
+}
+
 # build_and_run_generated BACKEND DEMO: the Dockerfile's publish against the local feed, then the
 # ENTRYPOINT: health endpoints, the demo page (or its absence) and one voice turn through the emulator.
 build_and_run_generated() {
@@ -269,16 +283,7 @@ build_and_run_generated() {
   dir="$generated/$backend-$demo/Acme.Voice"
   out="$work/published-$backend-$demo"
   # The packages of this run come from the local feed; everything else from the configured sources.
-  cat > "$dir/nuget.config" <<NUGET
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <clear />
-    <add key="voicechat-ci" value="$feed" />
-    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-  </packageSources>
-</configuration>
-NUGET
+  write_feed_config "$dir/nuget.config" https://api.nuget.org/v3/index.json
   publish_like_dockerfile "$dir/Dockerfile" "$dir" "$out" || return 1
   start_like_entrypoint "$dir/Dockerfile" "$out" "$work/app-$backend-$demo.log" || return 1
   echo "listening on port $app_port"
@@ -471,15 +476,7 @@ test_deploy_probe_refused() {
 test_deploy_voice_check() {
   local tools="$work/probe-tool" config="$work/probe-nuget.config" out
   expect "the sample was published (sample-dockerfile runs first)" test -f "$work/published-sample/VoiceChat.Sample.dll" || return 1
-  cat > "$config" <<NUGET
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <clear />
-    <add key="voicechat-ci" value="$feed" />
-  </packageSources>
-</configuration>
-NUGET
+  write_feed_config "$config"
   echo "+ dotnet tool install VoiceChat.Probe $version"
   timeout 120 dotnet tool install VoiceChat.Probe --tool-path "$tools" --version "$version" --configfile "$config" || return 1
   export STUB_LOG="$work/deploy-voice-check.calls"; : > "$STUB_LOG"
