@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds this service's container image with Cloud Build and deploys it to Cloud Run with the settings
-# a WebSocket voice relay needs (docs/deployment.md explains each one). Then checks /health/ready and
-# prints the wss:// URL for the app.
+# a WebSocket voice relay needs (docs/deployment.md explains each one). Then checks /health/ready, has
+# voicechat-probe hold one voice turn with the new revision, and prints the wss:// URL for the app.
 #
 #   deploy/deploy.sh --project my-project --region europe-west1 --secret gemini-api-key
 #
@@ -34,6 +34,7 @@ max_instances="${MAX_INSTANCES:-10}"
 cpu="${CPU:-1}"
 memory="${MEMORY:-512Mi}"
 repository="${REPOSITORY:-voicechat}"
+voice_check="${VOICE_CHECK:-1}"
 tag="${TAG:-}"
 build=1
 public=1
@@ -56,6 +57,8 @@ Usage: deploy/deploy.sh [options]
   --cpu N / --memory SIZE  per instance (env CPU, MEMORY; default 1 / 512Mi)
   --repository NAME        Artifact Registry Docker repository, created if missing (env REPOSITORY; default voicechat)
   --tag TAG                image tag (env TAG; default: the git commit, else a UTC timestamp)
+  --no-voice-check         skip the voice turn with voicechat-probe after the health check (env VOICE_CHECK=0);
+                           VOICE_PROBE_TOKEN: a token the app accepts, when its voice endpoint requires one
   --no-build               deploy the image at --tag without building it
   --private                require IAM authentication (default: public; protect the endpoint in the app)
   --dry-run                print the gcloud commands without running them
@@ -85,6 +88,7 @@ while [ "$#" -gt 0 ]; do
     --memory) need_value "$@"; memory="$2"; shift 2 ;;
     --repository) need_value "$@"; repository="$2"; shift 2 ;;
     --tag) need_value "$@"; tag="$2"; shift 2 ;;
+    --no-voice-check) voice_check=0; shift ;;
     --no-build) build=0; shift ;;
     --private) public=0; shift ;;
     --dry-run) dry_run=1; shift ;;
@@ -109,6 +113,10 @@ command -v gcloud >/dev/null 2>&1 \
   || die "gcloud (the Google Cloud CLI) is not installed or not on PATH. Install it (https://cloud.google.com/sdk/docs/install), then run: gcloud auth login"
 account="$(gcloud auth list --filter=status:ACTIVE --format='value(account)' 2>/dev/null || true)"
 [ -n "$account" ] || die "gcloud is not logged in (no active account). Run: gcloud auth login"
+probe="${VOICE_PROBE:-voicechat-probe}"
+if [ "$voice_check" = 1 ] && [ "$dry_run" -eq 0 ] && ! command -v "$probe" >/dev/null 2>&1; then
+  die "$probe is not installed: dotnet tool install --global VoiceChat.Probe (or set VOICE_PROBE to its path), or pass --no-voice-check"
+fi
 
 if [ -z "$project" ]; then
   project="$(gcloud config get-value project 2>/dev/null || true)"
@@ -189,5 +197,32 @@ if ! curl -fsS --max-time 10 --retry 6 --retry-delay 5 --retry-all-errors "${cur
   die "the service does not answer $url/health/ready; read its logs: gcloud run services logs read $service --project=$project --region=$region"
 fi
 
+case "$url" in
+  http://*) voice_url="ws://${url#http://}$VOICE_PATH" ;;
+  *) voice_url="wss://${url#https://}$VOICE_PATH" ;;
+esac
+# A health check passes on any HTTP server; only a voice turn shows that the revision serves the voice
+# protocol and reaches the model. The probe reads its token from the environment, not the command line.
+if [ "$voice_check" = 1 ]; then
+  probe_token="${VOICE_PROBE_TOKEN:-}"
+  probe_args=("$voice_url" --text "Say that the voice service is ready." --timeout "${VOICE_PROBE_TIMEOUT:-60}")
+  if [ "$public" -eq 0 ]; then
+    # Cloud Run's IAM reads X-Serverless-Authorization when Authorization carries the app's own token.
+    if [ -n "$probe_token" ]; then
+      probe_args+=(--header "X-Serverless-Authorization: Bearer $(gcloud auth print-identity-token)")
+    else
+      probe_token="$(gcloud auth print-identity-token)"
+    fi
+  fi
+  echo "Checking a voice turn at $voice_url"
+  probe_status=0
+  VOICECHAT_PROBE_TOKEN="$probe_token" "$probe" "${probe_args[@]}" || probe_status=$?
+  if [ "$probe_status" -eq 3 ]; then
+    die "the voice endpoint refused the probe's credentials (above): set VOICE_PROBE_TOKEN to a token the app accepts, or pass --no-voice-check (docs/deployment.md, Troubleshooting)"
+  elif [ "$probe_status" -ne 0 ]; then
+    die "no voice turn completed at $voice_url (above: what failed); read the logs: gcloud run services logs read $service --project=$project --region=$region"
+  fi
+fi
+
 echo "Ready. Voice endpoint for the app:"
-echo "  wss://${url#https://}$VOICE_PATH"
+echo "  $voice_url"
