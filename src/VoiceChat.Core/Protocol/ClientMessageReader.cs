@@ -210,12 +210,24 @@ internal static class ClientMessageReader
 
     private static readonly IReadOnlyDictionary<string, string> EmptyMetadata = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Identifiers reach the logs, so they hold only characters that cannot break a log line or a
+    /// log query: letters, digits and <c>. _ - : @ + |</c> (Firebase uids, e-mail addresses, GUIDs
+    /// and OIDC subjects such as <c>google-oauth2|123</c> fit).
+    /// </summary>
+    public static bool IsValidIdentifier(ReadOnlySpan<char> value) =>
+        value.Length is > 0 and <= MaxIdentifierLength && !value.ContainsAnyExcept(IdentifierCharacters);
+
+    private static readonly SearchValues<char> IdentifierCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-:@+|");
+
     private static string? ReadIdentifier(ref Utf8JsonReader reader, string name, out string? value)
     {
         var error = ReadString(ref reader, name, MaxIdentifierLength, out value);
-        if (error is null && value is not null && value.Length == 0)
+        if (error is null && value is not null && !IsValidIdentifier(value))
         {
-            return $"Field '{name}' must not be empty.";
+            value = null;
+            return $"Field '{name}' must be 1 to {MaxIdentifierLength} letters, digits or . _ - : @ + |.";
         }
 
         return error;
