@@ -88,6 +88,8 @@ public sealed class ClientMessageReaderTests
         user.ErrorMessage.Should().Contain("user_id").And.NotContain(jsonValue);
         session.ErrorCode.Should().Be(VoiceChatErrorCodes.InvalidMessage);
         session.ErrorMessage.Should().Contain("session_id");
+        Read($$"""{"type":"start_session","user_id":"u1","voice":"{{jsonValue}}"}""").ErrorCode.Should().Be(VoiceChatErrorCodes.InvalidMessage);
+        Read($$"""{"type":"start_session","user_id":"u1","language":"{{jsonValue}}"}""").ErrorCode.Should().Be(VoiceChatErrorCodes.InvalidMessage);
     }
 
     [Theory]
