@@ -131,7 +131,7 @@ public sealed class AbuseTests
             using var socket = new ClientWebSocket();
             await socket.ConnectAsync(host.VoiceUrl, CancellationToken.None);
             await socket.SendAsync(Encoding.UTF8.GetBytes("""{"type":"start_session","user_id":"deaf","input_sample_rate":48000}"""), WebSocketMessageType.Text, true, CancellationToken.None);
-            await Eventually.TrueAsync(() => Registry(host).Count == 2);
+            await Eventually.TrueAsync(() => host.Emulator.Connections.Count == 2);
             var upstream = host.Emulator.Connections[^1];
 
             // Echoed audio piles up towards a client that reads nothing, until the server gives up.
