@@ -17,7 +17,7 @@ internal sealed partial class VoiceChatRequestHandler
     private readonly IOptionsMonitor<VoiceChatOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger _sessionLogger;
-    private readonly OriginPolicy _origins;
+    private OriginPolicy? _origins;
 
     public VoiceChatRequestHandler(
         ILiveConnectionFactory liveFactory,
@@ -31,7 +31,6 @@ internal sealed partial class VoiceChatRequestHandler
         _options = options;
         _time = time;
         _sessionLogger = loggerFactory.CreateLogger("VoiceChat.Sessions.VoiceSession");
-        _origins = new OriginPolicy(options.CurrentValue.AllowedOrigins);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -43,7 +42,9 @@ internal sealed partial class VoiceChatRequestHandler
             return;
         }
 
-        // A browser sends the user's cookies with a WebSocket upgrade from any site's page.
+        // A browser sends the user's cookies with a WebSocket upgrade from any site's page. The policy
+        // is made at the first request: the options are validated when the host starts, after MapVoiceChat.
+        _origins ??= new OriginPolicy(_options.CurrentValue.AllowedOrigins);
         if (!_origins.IsAllowed(context.Request))
         {
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
