@@ -167,6 +167,7 @@ start_relay() {
       Logging__LogLevel__Default=Warning \
       VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$emulator_port" VoiceChat__Gemini__ApiKey=bench \
       VoiceChat__MaxConcurrentSessions=20000 VoiceChat__MaxPendingConnections=20000 VoiceChat__MaxSessionStartsPerMinute=1000000 \
+      VoiceChat__MaxSessionStartsPerMinutePerAddress=1000000 \
         taskset -c 0 dotnet "$sample_dll" --urls "http://127.0.0.1:$relay_port" >"$log" 2>&1 &
       ;;
     node)

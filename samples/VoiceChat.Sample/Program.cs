@@ -27,8 +27,8 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSe
 // Without Google credentials (an API key, or a project for Vertex AI) the built-in emulator answers.
 builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials();
 
-// Session starts per user (when signed in) or per client address, through ASP.NET Core rate
-// limiting: VoiceChat:MaxSessionStartsPerMinute (default 10), then HTTP 429.
+// Session starts per user (else per client address) and per address, through ASP.NET Core rate
+// limiting: VoiceChat:MaxSessionStartsPerMinute (10) and :MaxSessionStartsPerMinutePerAddress (60), then 429.
 builder.Services.AddRateLimiter(o =>
 {
     o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

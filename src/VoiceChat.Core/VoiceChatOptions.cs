@@ -42,6 +42,12 @@ public sealed class VoiceChatOptions
     public int MaxSessionStartsPerMinute { get; set; } = 10;
 
     /// <summary>
+    /// How many sessions may be started per minute from one client IP address, by all its users
+    /// together, for the same policy. Default 60: a mobile carrier's NAT puts many users behind one address.
+    /// </summary>
+    public int MaxSessionStartsPerMinutePerAddress { get; set; } = 60;
+
+    /// <summary>
     /// Origins (<c>https://app.example.com</c>) whose web pages may open sessions, besides the host's
     /// own origin. Default none: only pages of the host itself, and clients that send no <c>Origin</c>
     /// header (native apps). <c>*</c> allows every origin. A page of another origin gets HTTP 403.

@@ -13,6 +13,7 @@ internal sealed class VoiceChatOptionsValidator : IValidateOptions<VoiceChatOpti
         Range(builder, "MaxPendingConnections", options.MaxPendingConnections, 1, 1_000_000);
         Range(builder, "MaxSessionsPerUser", options.MaxSessionsPerUser, 1, 1_000_000);
         Range(builder, "MaxSessionStartsPerMinute", options.MaxSessionStartsPerMinute, 1, 1_000_000);
+        Range(builder, "MaxSessionStartsPerMinutePerAddress", options.MaxSessionStartsPerMinutePerAddress, 1, 1_000_000);
         Range(builder, "MaxTextMessagesPerMinute", options.MaxTextMessagesPerMinute, 1, 100_000);
         Range(builder, "MaxAudioAheadOfRealTime", options.MaxAudioAheadOfRealTime, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         Range(builder, "SendTimeout", options.SendTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
