@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -25,6 +27,26 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSe
 // Without Google credentials (an API key, or a project for Vertex AI) the built-in emulator answers.
 builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials();
 
+// Session starts per user (else per client address) and per address, through ASP.NET Core rate
+// limiting: VoiceChat:MaxSessionStartsPerMinute (10) and :MaxSessionStartsPerMinutePerAddress (60), then 429.
+builder.Services.AddRateLimiter(o =>
+{
+    o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+    o.AddVoiceChatPolicy("voice");
+});
+
+// On Cloud Run (K_SERVICE is set) every request comes through Google's front end, which appends the
+// client's address to X-Forwarded-For: without it all clients would share one address and one limit.
+if (Environment.GetEnvironmentVariable("K_SERVICE") is { Length: > 0 })
+{
+    builder.Services.Configure<ForwardedHeadersOptions>(o =>
+    {
+        o.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+        o.KnownIPNetworks.Clear();
+        o.KnownProxies.Clear();
+    });
+}
+
 var app = builder.Build();
 
 // The original app connects to the service's bare URL: a WebSocket upgrade at "/" reaches the
@@ -38,11 +60,13 @@ app.Use((context, next) =>
 
     return next(context);
 });
+app.UseForwardedHeaders();
 app.UseRouting();
+app.UseRateLimiter();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 
-app.MapVoiceChat("/voice");
+app.MapVoiceChat("/voice").RequireRateLimiting("voice");
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 app.MapHealthChecks("/health/", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });

@@ -18,6 +18,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 {
     private readonly IClientTransport _transport;
     private readonly ILiveConnectionFactory _liveFactory;
+    private readonly VoiceSessionRegistry _registry;
     private readonly VoiceChatOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -38,14 +39,18 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     private ILiveConnection? _live;
     private Task _modelPump = Task.CompletedTask;
     private ITimer? _startTimer;
-    private ITimer? _idleTimer;
+    private ITimer? _watchdog;
     private ITimer? _durationTimer;
     private long _lastReceived;
+    private long _sendStarted;
+    private InputAllowance _audioAllowance;
+    private InputAllowance _textAllowance;
     private CancellationToken _aborted;
 
     public VoiceSession(
         IClientTransport transport,
         ILiveConnectionFactory liveFactory,
+        VoiceSessionRegistry registry,
         VoiceChatOptions options,
         TimeProvider time,
         ILogger logger,
@@ -54,6 +59,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     {
         _transport = transport;
         _liveFactory = liveFactory;
+        _registry = registry;
         _options = options;
         _time = time;
         _logger = logger;
@@ -82,9 +88,6 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
     /// <summary>Asks the session to end with <c>going_away</c> and close 1001 (server shutdown).</summary>
     public void GoAway() => Stop(VoiceSessionStop.ShuttingDown, null);
-
-    /// <summary>Refuses the session before it starts: <see cref="RunAsync"/> sends the fatal error and closes.</summary>
-    public void Reject(string code, string message) => StopFatal(code, message);
 
     public async ValueTask DisposeAsync()
     {
@@ -221,9 +224,23 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             userId = start.UserId;
         }
 
+        switch (_registry.TryStart(this, userId))
+        {
+            case VoiceSessionAdmission.ServerBusy:
+                StopFatal(VoiceChatErrorCodes.ServerBusy, "The server is at its session limit; try again later.");
+                return;
+            case VoiceSessionAdmission.UserBusy:
+                StopFatal(VoiceChatErrorCodes.TooManySessions, $"This user already runs {_options.MaxSessionsPerUser} sessions; end one first.");
+                return;
+        }
+
         // The start timeout covers the client; the model service's setup has its own timeout.
         _startTimer?.Dispose();
         SessionId = start.SessionId ?? Guid.NewGuid().ToString("N");
+        var now = _time.GetTimestamp();
+        var audioBytesPerSecond = start.InputSampleRate * 2.0;
+        _audioAllowance = new InputAllowance(_options.MaxAudioAheadOfRealTime.TotalSeconds * audioBytesPerSecond, audioBytesPerSecond, now, _time.TimestampFrequency);
+        _textAllowance = new InputAllowance(_options.MaxTextMessagesPerMinute, _options.MaxTextMessagesPerMinute / 60.0, now, _time.TimestampFrequency);
         var request = new LiveSessionRequest(SessionId, userId, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user);
 
         ILiveConnection live;
@@ -269,6 +286,13 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                 return;
             }
 
+            var verdict = _audioAllowance.Take(frame.Length, _time.GetTimestamp());
+            if (verdict != InputVerdict.Accepted)
+            {
+                await RefuseAsync(verdict, "Audio arrives faster than real time; the excess was dropped.").ConfigureAwait(false);
+                return;
+            }
+
             await ForwardAsync(ClientMessageKind.Audio, frame.Memory, null).ConfigureAwait(false);
             return;
         }
@@ -288,7 +312,15 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             case ClientMessageKind.Audio:
                 try
                 {
-                    await ForwardAsync(ClientMessageKind.Audio, message.Audio.Memory, null).ConfigureAwait(false);
+                    var verdict = _audioAllowance.Take(message.Audio.Length, _time.GetTimestamp());
+                    if (verdict == InputVerdict.Accepted)
+                    {
+                        await ForwardAsync(ClientMessageKind.Audio, message.Audio.Memory, null).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await RefuseAsync(verdict, "Audio arrives faster than real time; the excess was dropped.").ConfigureAwait(false);
+                    }
                 }
                 finally
                 {
@@ -306,10 +338,28 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             case ClientMessageKind.Ping:
                 await SendMessageAsync(static (writer, id) => writer.Pong(id), message.Text, _stopCts.Token).ConfigureAwait(false);
                 break;
+            case ClientMessageKind.Text when _textAllowance.Take(1, _time.GetTimestamp()) is var verdict and not InputVerdict.Accepted:
+                await RefuseAsync(verdict, $"At most {_options.MaxTextMessagesPerMinute} text messages a minute; the message was dropped.").ConfigureAwait(false);
+                break;
             default:
                 await ForwardAsync(message.Kind, default, message.Text).ConfigureAwait(false);
                 break;
         }
+    }
+
+    /// <summary>Input over its allowance is dropped: the client is told once, and the session ends when it keeps on.</summary>
+    private ValueTask RefuseAsync(InputVerdict verdict, string message)
+    {
+        switch (verdict)
+        {
+            case InputVerdict.Refused:
+                return SendErrorAsync(VoiceChatErrorCodes.RateLimited, message);
+            case InputVerdict.Exceeded:
+                StopFatal(VoiceChatErrorCodes.RateLimited, "The client kept sending faster than its limits allow.");
+                break;
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Sends client input upstream; a failing model connection ends the session with its typed error.</summary>
@@ -413,19 +463,9 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     private void StartTimers()
     {
         Volatile.Write(ref _lastReceived, _time.GetTimestamp());
-        var period = TimeSpan.FromTicks(Math.Clamp(_options.IdleTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 5));
-        _idleTimer = _time.CreateTimer(
-            static state =>
-            {
-                var session = (VoiceSession)state!;
-                if (session._time.GetElapsedTime(Volatile.Read(ref session._lastReceived)) >= session._options.IdleTimeout)
-                {
-                    session.StopFatal(VoiceChatErrorCodes.IdleTimeout, "Nothing was received from the client for too long.");
-                }
-            },
-            this,
-            period,
-            period);
+        var checkEvery = Math.Min(_options.IdleTimeout.Ticks, _options.SendTimeout.Ticks) / 4;
+        var period = TimeSpan.FromTicks(Math.Clamp(checkEvery, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 5));
+        _watchdog = _time.CreateTimer(static state => ((VoiceSession)state!).CheckClient(), this, period, period);
         _durationTimer = _time.CreateTimer(
             static state => ((VoiceSession)state!).StopFatal(VoiceChatErrorCodes.MaxDuration, "The session reached its maximum duration."),
             this,
@@ -433,10 +473,31 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>
+    /// Ends a session whose client went quiet, or drops one that does not read: a send that has
+    /// waited longer than the send timeout (SignalR's transport send timeout) aborts the connection,
+    /// which frees the session's place and its model connection.
+    /// </summary>
+    private void CheckClient()
+    {
+        var sendStarted = Volatile.Read(ref _sendStarted);
+        if (sendStarted != 0 && _time.GetElapsedTime(sendStarted) >= _options.SendTimeout)
+        {
+            Log.SendTimedOut(_logger, SessionId, _options.SendTimeout);
+            _clientGone = true;
+            Stop(VoiceSessionStop.ClientClosed, null);
+            _transport.Abort();
+        }
+        else if (_time.GetElapsedTime(Volatile.Read(ref _lastReceived)) >= _options.IdleTimeout)
+        {
+            StopFatal(VoiceChatErrorCodes.IdleTimeout, "Nothing was received from the client for too long.");
+        }
+    }
+
     private void DisposeTimers()
     {
         _startTimer?.Dispose();
-        _idleTimer?.Dispose();
+        _watchdog?.Dispose();
         _durationTimer?.Dispose();
     }
 
@@ -513,11 +574,17 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             }
 
             _closeSent = true;
+            if (_clientGone)
+            {
+                return;
+            }
+
+            // The close timeout bounds these sends: cancelling one aborts a client that does not read.
             if (build is not null)
             {
                 try
                 {
-                    await _transport.SendAsync(build(_writer, state), binary: false, _aborted).ConfigureAwait(false);
+                    await _transport.SendAsync(build(_writer, state), binary: false, token).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -525,7 +592,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                 }
             }
 
-            await _transport.CloseAsync(closeCode, reason, _aborted).ConfigureAwait(false);
+            await _transport.CloseAsync(closeCode, reason, token).ConfigureAwait(false);
         }
         finally
         {
@@ -543,7 +610,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         {
             if (!_closeSent && !_clientGone)
             {
-                await _transport.SendAsync(build(_writer, state), binary: false, _aborted).ConfigureAwait(false);
+                await TimedSendAsync(build(_writer, state), binary: false).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (IsClientGone(ex))
@@ -552,6 +619,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         }
         finally
         {
+            Volatile.Write(ref _sendStarted, 0);
             _writer.Release();
             _sendLock.Release();
         }
@@ -564,7 +632,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         {
             if (!_closeSent && !_clientGone)
             {
-                await _transport.SendAsync(data, binary, _aborted).ConfigureAwait(false);
+                await TimedSendAsync(data, binary).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (IsClientGone(ex))
@@ -573,8 +641,19 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         }
         finally
         {
+            Volatile.Write(ref _sendStarted, 0);
             _sendLock.Release();
         }
+    }
+
+    /// <summary>
+    /// A send under the watchdog's eye (<see cref="CheckClient"/>); the caller holds the send lock
+    /// and clears <see cref="_sendStarted"/> when the send is over.
+    /// </summary>
+    private ValueTask TimedSendAsync(ReadOnlyMemory<byte> data, bool binary)
+    {
+        Volatile.Write(ref _sendStarted, _time.GetTimestamp());
+        return _transport.SendAsync(data, binary, _aborted);
     }
 
     /// <summary>A send found the client gone: later sends are skipped and the session ends.</summary>
@@ -613,5 +692,8 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
         [LoggerMessage(8, LogLevel.Debug, "Voice session {SessionId}: closing the model connection failed: {Reason}", EventName = "UpstreamCloseFailed")]
         public static partial void UpstreamCloseFailed(ILogger logger, string? sessionId, string reason);
+
+        [LoggerMessage(9, LogLevel.Warning, "Voice session {SessionId}: a send to the client took longer than {SendTimeout}; the connection is dropped.", EventName = "SendTimedOut")]
+        public static partial void SendTimedOut(ILogger logger, string? sessionId, TimeSpan sendTimeout);
     }
 }

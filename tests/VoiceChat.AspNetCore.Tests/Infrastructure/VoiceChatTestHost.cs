@@ -68,6 +68,20 @@ internal sealed class VoiceChatTestHost : IAsyncDisposable
     public async Task<VoiceClient> ConnectAsync(Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null) =>
         await VoiceClient.ConnectAsync(VoiceUrl, configure);
 
+    /// <summary>Attempts an upgrade that the server is expected to refuse; returns the HTTP status it answered.</summary>
+    public async Task<HttpStatusCode> RefusedUpgradeAsync(Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null)
+    {
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        configure?.Invoke(socket.Options);
+        using var timeout = new CancellationTokenSource(VoiceClient.DefaultWait);
+
+        var connecting = () => socket.ConnectAsync(VoiceUrl, timeout.Token);
+
+        await connecting.Should().ThrowAsync<System.Net.WebSockets.WebSocketException>();
+        return socket.HttpStatusCode;
+    }
+
     /// <summary>
     /// <paramref name="sessions"/> clients at once, each saying one turn at its own pitch (200 Hz, 240 Hz, …);
     /// returns the pitch each sent and the pitch of the audio it heard back.
