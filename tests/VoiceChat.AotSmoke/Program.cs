@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.WebHost.UseVoiceChatSocketLoop();
 
-builder.Services.AddVoiceChat()
+builder.Services.AddVoiceChat(o => o.AllowAnonymous = true)
     .UseLiveApiEmulator();
 builder.Services.AddHealthChecks();
 

@@ -224,7 +224,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         // The start timeout covers the client; the model service's setup has its own timeout.
         _startTimer?.Dispose();
         SessionId = start.SessionId ?? Guid.NewGuid().ToString("N");
-        var request = new LiveSessionRequest(SessionId, userId, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user);
+        var request = new LiveSessionRequest(SessionId, userId, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user, IsUserVerified: _authenticatedUserId is not null);
 
         ILiveConnection live;
         try
@@ -253,7 +253,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             static (writer, state) => writer.SessionStarted(state.SessionId!, state.resumeToken, state.InputSampleRate, resumed: false),
             (SessionId, resumeToken, start.InputSampleRate),
             _stopCts.Token).ConfigureAwait(false);
-        Log.SessionStarted(_logger, SessionId, userId, start.InputSampleRate);
+        Log.SessionStarted(_logger, SessionId, userId, request.IsUserVerified, start.InputSampleRate);
 
         StartTimers();
         _modelPump = ModelPumpAsync(live);
@@ -590,8 +590,8 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Voice session {SessionId} started for user {UserId} at {SampleRate} Hz.", EventName = "SessionStarted")]
-        public static partial void SessionStarted(ILogger logger, string sessionId, string userId, int sampleRate);
+        [LoggerMessage(1, LogLevel.Information, "Voice session {SessionId} started for user {UserId} (verified: {UserVerified}) at {SampleRate} Hz.", EventName = "SessionStarted")]
+        public static partial void SessionStarted(ILogger logger, string sessionId, string userId, bool userVerified, int sampleRate);
 
         [LoggerMessage(2, LogLevel.Information, "Voice session {SessionId} ending: {Reason} {ErrorCode}.", EventName = "SessionEnding")]
         public static partial void SessionEnding(ILogger logger, string? sessionId, VoiceSessionStop reason, string? errorCode);
