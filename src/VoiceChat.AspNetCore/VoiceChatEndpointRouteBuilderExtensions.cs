@@ -39,11 +39,12 @@ public static class VoiceChatEndpointRouteBuilderExtensions
 
         // The endpoint brings its own WebSocket middleware (as SignalR's does), so hosts need no UseWebSockets().
         var pipeline = endpoints.CreateApplicationBuilder();
+        var authentication = VoiceChatEndpointAuthentication.ForVoiceEndpoint(endpoints.ServiceProvider, pipeline, pattern);
         pipeline.UseWebSockets();
         pipeline.Run(handler.HandleAsync);
 
         var builder = endpoints.Map(pattern, pipeline.Build()).WithDisplayName("VoiceChat " + pattern);
-        VoiceChatEndpointAuthentication.RequireUserUnlessAnonymous(endpoints.ServiceProvider, builder, pattern);
+        authentication(builder);
         return new VoiceChatEndpointConventionBuilder(builder);
     }
 
@@ -70,7 +71,7 @@ public static class VoiceChatEndpointRouteBuilderExtensions
         }
 
         var builder = endpoints.MapPost(pattern, new VoiceChatTicketEndpoint(tickets).HandleAsync).WithDisplayName("VoiceChat tickets " + pattern);
-        VoiceChatEndpointAuthentication.RequireUser(endpoints.ServiceProvider, builder, pattern, withTickets: false);
+        VoiceChatEndpointAuthentication.ForTicketEndpoint(endpoints.ServiceProvider, builder, pattern);
         return new VoiceChatEndpointConventionBuilder(builder);
     }
 }

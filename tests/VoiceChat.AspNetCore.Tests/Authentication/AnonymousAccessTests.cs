@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using VoiceChat.Tests.Infrastructure;
 
@@ -46,5 +47,38 @@ public sealed class AnonymousAccessTests
         await client.StartAsync("dave");
 
         setups.Should().Equal(("dave", false));
+    }
+
+    [Fact]
+    public async Task With_AllowAnonymous_a_presented_token_or_ticket_is_still_checked()
+    {
+        await using var host = await AuthenticationTestHost.StartAsync(allowAnonymous: true);
+
+        await using (var anonymous = await VoiceClient.ConnectAsync(host.VoiceUrl))
+        {
+            await anonymous.StartAsync("dave");
+        }
+
+        await using (var withToken = await VoiceClient.ConnectAsync(host.VoiceUrl, AuthenticationTestHost.Bearer(host.Token("alice"))))
+        {
+            await withToken.SendJsonAsync("""{"type":"start_session"}""");
+            await withToken.WaitForAsync("session_started");
+        }
+
+        var ticket = await host.MintTicketAsync(host.Token("carol"));
+        await using (var withTicket = await VoiceClient.ConnectAsync(host.VoiceUrlWith(ticket)))
+        {
+            await withTicket.SendJsonAsync("""{"type":"start_session","user_id":"carol"}""");
+            await withTicket.WaitForAsync("session_started");
+        }
+
+        host.Setups.Should().Equal(("dave", false), ("alice", true), ("carol", true));
+        var expired = host.Token("alice", d =>
+        {
+            d.IssuedAt = d.NotBefore = DateTime.UtcNow.AddHours(-2);
+            d.Expires = DateTime.UtcNow.AddHours(-1);
+        });
+        (await AuthenticationTestHost.UpgradeStatusAsync(host.VoiceUrl, AuthenticationTestHost.Bearer(expired))).Should().Be(HttpStatusCode.Unauthorized);
+        (await AuthenticationTestHost.UpgradeStatusAsync(host.VoiceUrlWith(ticket))).Should().Be(HttpStatusCode.Unauthorized, "a used ticket does not become anonymous access");
     }
 }

@@ -62,17 +62,19 @@ internal sealed class AuthenticationTestHost : IAsyncDisposable
     /// <param name="time">The clock of the server (tickets expire by it).</param>
     /// <param name="emulator">Changes the emulator's options.</param>
     /// <param name="logging">Adds log providers or levels.</param>
+    /// <param name="allowAnonymous">VoiceChat:AllowAnonymous.</param>
     public static async Task<AuthenticationTestHost> StartAsync(
         string? firebaseProjectId = null,
         TimeProvider? time = null,
         Action<LiveApiEmulatorOptions>? emulator = null,
-        Action<ILoggingBuilder>? logging = null)
+        Action<ILoggingBuilder>? logging = null,
+        bool allowAnonymous = false)
     {
         var host = firebaseProjectId is null
             ? new AuthenticationTestHost(NewKey(), Issuer, Audience)
             : new AuthenticationTestHost(NewKey(), "https://securetoken.google.com/" + firebaseProjectId, firebaseProjectId);
         host.Host = await VoiceChatTestHost.StartAsync(
-            configure: o => o.AllowAnonymous = false,
+            configure: o => o.AllowAnonymous = allowAnonymous,
             emulator: emulator,
             services: (builder, voiceChat) =>
             {
