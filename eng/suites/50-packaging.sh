@@ -396,7 +396,7 @@ test_deploy_public_needs_app_authentication() {
   if out="$(PATH="$(stub_path)" "$deploy_script" --project p --tag v5 2>&1)"; then echo "$out"; echo "expected a failure"; return 1; fi
   echo "$out"
   expect "says what to pass" grep -q -- '--firebase-project ID.*--private.*--allow-anonymous' <<<"$out" || return 1
-  expect "nothing run" test -z "$(calls gcloud)" || return 1
+  expect "nothing built or deployed" test -z "$(calls 'gcloud builds')$(calls 'gcloud run')" || return 1
   out="$(PATH="$(stub_path)" "$deploy_script" --project p --tag v5 --allow-anonymous 2>&1)" || { echo "$out"; return 1; }
   echo "$out"
   expect "an open relay is warned about" grep -q 'WARNING: voicechat-sample will be public with no app authentication' <<<"$out" || return 1

@@ -130,14 +130,6 @@ fi
 if [ -n "$auth_authority" ] && [ -z "$auth_audience" ]; then
   die "--auth-authority needs --auth-audience"
 fi
-app_auth=0
-if [ -n "$firebase_project" ] || [ -n "$auth_authority" ]; then
-  app_auth=1
-fi
-if [ "$public" -eq 1 ] && [ "$app_auth" -eq 0 ] && [ "$allow_anonymous" != 1 ]; then
-  die "a public service needs app authentication, or anyone can talk to Gemini on your credentials. Pass --firebase-project ID (Firebase ID tokens) or --auth-authority URL --auth-audience AUD (any OpenID Connect issuer); or --private to admit only callers with Cloud Run IAM access; or --allow-anonymous to deploy an open relay on purpose"
-fi
-
 command -v gcloud >/dev/null 2>&1 \
   || die "gcloud (the Google Cloud CLI) is not installed or not on PATH. Install it (https://cloud.google.com/sdk/docs/install), then run: gcloud auth login"
 account="$(gcloud auth list --filter=status:ACTIVE --format='value(account)' 2>/dev/null || true)"
@@ -148,6 +140,14 @@ if [ -z "$project" ]; then
 fi
 if [ -z "$project" ] || [ "$project" = "(unset)" ]; then
   die "no Google Cloud project: pass --project or run: gcloud config set project PROJECT_ID"
+fi
+
+app_auth=0
+if [ -n "$firebase_project" ] || [ -n "$auth_authority" ]; then
+  app_auth=1
+fi
+if [ "$public" -eq 1 ] && [ "$app_auth" -eq 0 ] && [ "$allow_anonymous" != 1 ]; then
+  die "a public service needs app authentication, or anyone can talk to Gemini on your credentials. Pass --firebase-project ID (Firebase ID tokens) or --auth-authority URL --auth-audience AUD (any OpenID Connect issuer); or --private to admit only callers with Cloud Run IAM access; or --allow-anonymous to deploy an open relay on purpose"
 fi
 
 if [ -z "$tag" ]; then

@@ -59,11 +59,7 @@ public sealed class AnonymousAccessTests
             await anonymous.StartAsync("dave");
         }
 
-        await using (var withToken = await VoiceClient.ConnectAsync(host.VoiceUrl, AuthenticationTestHost.Bearer(host.Token("alice"))))
-        {
-            await withToken.SendJsonAsync("""{"type":"start_session"}""");
-            await withToken.WaitForAsync("session_started");
-        }
+        await (await AuthenticationTestHost.StartSessionAsync(host.VoiceUrl, AuthenticationTestHost.Bearer(host.Token("alice")))).DisposeAsync();
 
         var ticket = await host.MintTicketAsync(host.Token("carol"));
         await using (var withTicket = await VoiceClient.ConnectAsync(host.VoiceUrlWith(ticket)))
@@ -73,11 +69,7 @@ public sealed class AnonymousAccessTests
         }
 
         host.Setups.Should().Equal(("dave", false), ("alice", true), ("carol", true));
-        var expired = host.Token("alice", d =>
-        {
-            d.IssuedAt = d.NotBefore = DateTime.UtcNow.AddHours(-2);
-            d.Expires = DateTime.UtcNow.AddHours(-1);
-        });
+        var expired = host.ExpiredToken("alice");
         (await AuthenticationTestHost.UpgradeStatusAsync(host.VoiceUrl, AuthenticationTestHost.Bearer(expired))).Should().Be(HttpStatusCode.Unauthorized);
         (await AuthenticationTestHost.UpgradeStatusAsync(host.VoiceUrlWith(ticket))).Should().Be(HttpStatusCode.Unauthorized, "a used ticket does not become anonymous access");
     }

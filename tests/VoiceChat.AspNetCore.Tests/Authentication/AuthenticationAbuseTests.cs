@@ -13,9 +13,7 @@ public sealed class AuthenticationAbuseTests
     public async Task A_thousand_bad_tokens_and_tickets_all_get_401_while_a_neighbour_session_loses_no_frame()
     {
         await using var host = await AuthenticationTestHost.StartAsync(emulator: e => e.EchoAudio = true);
-        await using var neighbour = await VoiceClient.ConnectAsync(host.VoiceUrl, AuthenticationTestHost.Bearer(host.Token("neighbour")));
-        await neighbour.SendJsonAsync("""{"type":"start_session"}""");
-        await neighbour.WaitForAsync("session_started");
+        await using var neighbour = await AuthenticationTestHost.StartSessionAsync(host.VoiceUrl, AuthenticationTestHost.Bearer(host.Token("neighbour")));
 
         using var stopStreaming = new CancellationTokenSource();
         var sent = new MemoryStream();

@@ -143,6 +143,22 @@ internal sealed class AuthenticationTestHost : IAsyncDisposable
         return new JsonWebTokenHandler().CreateToken(descriptor);
     }
 
+    /// <summary>A token of this host's issuer that expired an hour ago (beyond any clock skew).</summary>
+    public string ExpiredToken(string userId) => Token(userId, d =>
+    {
+        d.IssuedAt = d.NotBefore = DateTime.UtcNow.AddHours(-2);
+        d.Expires = DateTime.UtcNow.AddHours(-1);
+    });
+
+    /// <summary>Connects and starts a session without a <c>user_id</c>: the user is whoever the credential says.</summary>
+    public static async Task<VoiceClient> StartSessionAsync(Uri url, Action<ClientWebSocketOptions>? configure = null)
+    {
+        var client = await VoiceClient.ConnectAsync(url, configure);
+        await client.SendJsonAsync("""{"type":"start_session"}""");
+        await client.WaitForAsync("session_started");
+        return client;
+    }
+
     public static Action<ClientWebSocketOptions> Bearer(string token) => o => o.SetRequestHeader("Authorization", "Bearer " + token);
 
     /// <summary>Mints a ticket at <c>/voice/ticket</c> with a bearer token.</summary>

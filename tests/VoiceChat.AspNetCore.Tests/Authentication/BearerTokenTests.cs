@@ -15,10 +15,7 @@ public sealed class BearerTokenTests : IAsyncLifetime
     [Fact]
     public async Task A_valid_token_starts_a_session_as_its_subject_with_a_verified_identity()
     {
-        await using var client = await VoiceClient.ConnectAsync(_host.VoiceUrl, AuthenticationTestHost.Bearer(_host.Token("alice")));
-
-        await client.SendJsonAsync("""{"type":"start_session"}""");
-        await client.WaitForAsync("session_started");
+        await using var client = await AuthenticationTestHost.StartSessionAsync(_host.VoiceUrl, AuthenticationTestHost.Bearer(_host.Token("alice")));
 
         _host.Setups.Should().Equal(("alice", true));
     }
@@ -44,11 +41,7 @@ public sealed class BearerTokenTests : IAsyncLifetime
     [Fact]
     public async Task An_expired_token_gets_401()
     {
-        var token = _host.Token("alice", d =>
-        {
-            d.IssuedAt = d.NotBefore = DateTime.UtcNow.AddHours(-2);
-            d.Expires = DateTime.UtcNow.AddHours(-1);
-        });
+        var token = _host.ExpiredToken("alice");
 
         (await AuthenticationTestHost.UpgradeStatusAsync(_host.VoiceUrl, AuthenticationTestHost.Bearer(token))).Should().Be(HttpStatusCode.Unauthorized);
     }
@@ -96,10 +89,7 @@ public sealed class FirebaseTokenTests
     public async Task A_Firebase_ID_token_of_the_project_starts_a_session_as_its_uid()
     {
         await using var host = await AuthenticationTestHost.StartAsync(firebaseProjectId: "demo-voice");
-        await using var client = await VoiceClient.ConnectAsync(host.VoiceUrl, AuthenticationTestHost.Bearer(host.Token("firebase-uid-1")));
-
-        await client.SendJsonAsync("""{"type":"start_session"}""");
-        await client.WaitForAsync("session_started");
+        await using var client = await AuthenticationTestHost.StartSessionAsync(host.VoiceUrl, AuthenticationTestHost.Bearer(host.Token("firebase-uid-1")));
 
         host.Setups.Should().Equal(("firebase-uid-1", true));
     }

@@ -16,26 +16,13 @@ public sealed class CredentialLoggingTests
             .AddFilter("Microsoft", LogLevel.Trace)
             .AddFilter("Microsoft.AspNetCore", LogLevel.Trace));
         var token = host.Token("erin");
-        var expired = host.Token("erin", d =>
-        {
-            d.IssuedAt = d.NotBefore = DateTime.UtcNow.AddHours(-2);
-            d.Expires = DateTime.UtcNow.AddHours(-1);
-        });
+        var expired = host.ExpiredToken("erin");
         var ticket = await host.MintTicketAsync(token);
         var unused = await host.MintTicketAsync(token);
         var tampered = unused[..^4] + "AAAA";
 
-        await using (var client = await VoiceClient.ConnectAsync(host.VoiceUrlWith(ticket)))
-        {
-            await client.SendJsonAsync("""{"type":"start_session"}""");
-            await client.WaitForAsync("session_started");
-        }
-
-        await using (var client = await VoiceClient.ConnectAsync(host.VoiceUrl, AuthenticationTestHost.Bearer(token)))
-        {
-            await client.SendJsonAsync("""{"type":"start_session"}""");
-            await client.WaitForAsync("session_started");
-        }
+        await (await AuthenticationTestHost.StartSessionAsync(host.VoiceUrlWith(ticket))).DisposeAsync();
+        await (await AuthenticationTestHost.StartSessionAsync(host.VoiceUrl, AuthenticationTestHost.Bearer(token))).DisposeAsync();
 
         (await AuthenticationTestHost.UpgradeStatusAsync(host.VoiceUrlWith(ticket))).Should().Be(HttpStatusCode.Unauthorized);
         (await AuthenticationTestHost.UpgradeStatusAsync(host.VoiceUrlWith(tampered))).Should().Be(HttpStatusCode.Unauthorized);

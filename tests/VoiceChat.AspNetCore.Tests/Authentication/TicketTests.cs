@@ -18,9 +18,7 @@ public sealed class TicketTests : IAsyncLifetime
     {
         var ticket = await _host.MintTicketAsync(_host.Token("carol"));
 
-        await using var client = await VoiceClient.ConnectAsync(_host.VoiceUrlWith(ticket));
-        await client.SendJsonAsync("""{"type":"start_session"}""");
-        await client.WaitForAsync("session_started");
+        await using var client = await AuthenticationTestHost.StartSessionAsync(_host.VoiceUrlWith(ticket));
 
         _host.Setups.Should().Equal(("carol", true));
     }
