@@ -285,7 +285,17 @@ build_and_run_generated() {
   # The packages of this run come from the local feed; everything else from the configured sources.
   write_feed_config "$dir/nuget.config" https://api.nuget.org/v3/index.json
   publish_like_dockerfile "$dir/Dockerfile" "$dir" "$out" || return 1
-  start_like_entrypoint "$dir/Dockerfile" "$out" "$work/app-$backend-$demo.log" || return 1
+
+  # In Production with no authentication configured and anonymous access not chosen, the service refuses to start.
+  local refused="$work/app-$backend-$demo-refused.log"
+  if start_like_entrypoint "$dir/Dockerfile" "$out" "$refused" >/dev/null; then
+    stop_app "$last_app_pid"; echo "expected the service to refuse to start without authentication"; return 1
+  fi
+  expect "the refusal says what to set" grep -q 'VoiceChat:Authentication:FirebaseProjectId.*VoiceChat:AllowAnonymous' "$refused" || { cat "$refused"; return 1; }
+
+  extra_env=(VoiceChat__AllowAnonymous=true)
+  start_like_entrypoint "$dir/Dockerfile" "$out" "$work/app-$backend-$demo.log" || { extra_env=(); return 1; }
+  extra_env=()
   echo "listening on port $app_port"
   expect "/health/live answers 200" test "$(http_status "http://127.0.0.1:$app_port/health/live")" = 200 || return 1
   expect "/health/ready answers 200" test "$(http_status "http://127.0.0.1:$app_port/health/ready")" = 200 || return 1
@@ -301,9 +311,9 @@ build_and_run_generated() {
   # With credentials the service must talk to Google (here a closed loopback port), never to the emulator.
   local with_credentials="$work/app-$backend-$demo-credentials.log"
   if [ "$backend" = DeveloperApi ]; then
-    extra_env=(VoiceChat__Gemini__ApiKey=not-a-real-key VoiceChat__Gemini__BaseUrl=http://127.0.0.1:9)
+    extra_env=(VoiceChat__Gemini__ApiKey=not-a-real-key VoiceChat__Gemini__BaseUrl=http://127.0.0.1:9 VoiceChat__AllowAnonymous=true)
   else
-    extra_env=(GOOGLE_CLOUD_PROJECT=acme-voice VoiceChat__Gemini__BaseUrl=http://127.0.0.1:9)
+    extra_env=(GOOGLE_CLOUD_PROJECT=acme-voice VoiceChat__Gemini__BaseUrl=http://127.0.0.1:9 VoiceChat__AllowAnonymous=true)
   fi
   start_like_entrypoint "$dir/Dockerfile" "$out" "$with_credentials" || { extra_env=(); return 1; }
   extra_env=()
@@ -362,7 +372,7 @@ test_deploy_developer_api() {
   local out deploy
   export STUB_LOG="$work/deploy-developer.calls"; : > "$STUB_LOG"
   out="$(PATH="$(stub_path)" STUB_PROJECT=my-project "$deploy_script" --region europe-west1 --secret gemini-key \
-    --service-account relay@my-project.iam.gserviceaccount.com --max-sessions 50 --min-instances 1 --tag v1 2>&1)" || { echo "$out"; return 1; }
+    --service-account relay@my-project.iam.gserviceaccount.com --max-sessions 50 --min-instances 1 --tag v1 --firebase-project my-firebase 2>&1)" || { echo "$out"; return 1; }
   echo "$out"; cat "$STUB_LOG"
   expect "login checked" test -n "$(calls 'gcloud auth list')" || return 1
   expect "repository created when missing" has_arg "--repository-format=docker" "$(calls 'gcloud artifacts repositories create')" || return 1
@@ -375,7 +385,8 @@ test_deploy_developer_api() {
   for arg in --project=my-project --region=europe-west1 --image=europe-west1-docker.pkg.dev/my-project/voicechat/voicechat-sample:v1 \
     --port=8080 --timeout=3600 --concurrency=50 --session-affinity --no-cpu-throttling --min-instances=1 \
     --service-account=relay@my-project.iam.gserviceaccount.com --set-secrets=VoiceChat__Gemini__ApiKey=gemini-key:latest \
-    --set-env-vars=VoiceChat__MaxConcurrentSessions=50,VoiceChat__Gemini__Backend=DeveloperApi --allow-unauthenticated; do
+    --set-env-vars=VoiceChat__MaxConcurrentSessions=50,VoiceChat__Gemini__Backend=DeveloperApi,VoiceChat__Authentication__FirebaseProjectId=my-firebase \
+    --allow-unauthenticated; do
     expect "gcloud run deploy $arg" has_arg "$arg" "$deploy" || return 1
   done
   refute "no end-to-end HTTP/2 (it breaks WebSockets)" grep -q -- --use-http2 <<<"$deploy" || return 1
@@ -385,6 +396,25 @@ test_deploy_developer_api() {
   expect "a voice turn at the wss URL" has_arg "wss://voicechat-sample-abc123-uc.a.run.app/voice" "$probe" || return 1
   expect "the probe has no token of a public service" has_arg "token=" "$probe" || return 1
   expect "the probe's report printed" grep -q 'OK: a full voice turn completed' <<<"$out" || return 1
+  expect "with the Firebase ID token" grep -q 'Firebase ID token in the Authorization: Bearer header' <<<"$out" || return 1
+  refute "no open-relay warning" grep -q WARNING <<<"$out" || return 1
+}
+
+test_deploy_public_needs_app_authentication() {
+  local out deploy
+  export STUB_LOG="$work/deploy-anonymous.calls"; : > "$STUB_LOG"
+  if out="$(PATH="$(stub_path)" "$deploy_script" --project p --tag v5 2>&1)"; then echo "$out"; echo "expected a failure"; return 1; fi
+  echo "$out"
+  expect "says what to pass" grep -q -- '--firebase-project ID.*--private.*--allow-anonymous' <<<"$out" || return 1
+  expect "nothing built or deployed" test -z "$(calls 'gcloud builds')$(calls 'gcloud run')" || return 1
+  out="$(PATH="$(stub_path)" "$deploy_script" --project p --tag v5 --allow-anonymous 2>&1)" || { echo "$out"; return 1; }
+  echo "$out"
+  expect "an open relay is warned about" grep -q 'WARNING: voicechat-sample will be public with no app authentication' <<<"$out" || return 1
+  deploy="$(calls 'gcloud run deploy voicechat-sample')"
+  expect "anonymous access set for the app" grep -q 'VoiceChat__AllowAnonymous=true' <<<"$deploy" || return 1
+  expect "public at the IAM layer" has_arg "--allow-unauthenticated" "$deploy" || return 1
+  out="$(PATH="$(stub_path)" "$deploy_script" --project p --tag v5 --auth-authority https://login.example.com/ --auth-audience voice-api 2>&1)" || { echo "$out"; return 1; }
+  expect "any OpenID Connect issuer" grep -q 'VoiceChat__Authentication__Authority=https://login.example.com/,VoiceChat__Authentication__Audience=voice-api' <<<"$(calls 'gcloud run deploy voicechat-sample')" || return 1
 }
 
 test_deploy_vertex_ai() {
@@ -395,7 +425,8 @@ test_deploy_vertex_ai() {
   echo "$out"; cat "$STUB_LOG"
   deploy="$(calls 'gcloud run deploy voicechat-sample')"
   expect "no repository created when it exists" test -z "$(calls 'gcloud artifacts repositories create')" || return 1
-  expect "Vertex settings" has_arg "--set-env-vars=VoiceChat__MaxConcurrentSessions=80,VoiceChat__Gemini__Backend=VertexAI,VoiceChat__Gemini__Project=vx-project,VoiceChat__Gemini__Location=us-central1" "$deploy" || return 1
+  expect "Vertex settings; behind IAM the app admits the callers IAM let in" has_arg "--set-env-vars=VoiceChat__MaxConcurrentSessions=80,VoiceChat__Gemini__Backend=VertexAI,VoiceChat__Gemini__Project=vx-project,VoiceChat__Gemini__Location=us-central1,VoiceChat__AllowAnonymous=true" "$deploy" || return 1
+  refute "no open-relay warning" grep -q WARNING <<<"$out" || return 1
   refute "no API key secret" grep -q -- --set-secrets <<<"$deploy" || return 1
   expect "private service" has_arg "--no-allow-unauthenticated" "$deploy" || return 1
   expect "health check with an identity token" has_arg "Authorization: Bearer stub-identity-token" "$(calls curl)" || return 1
@@ -410,7 +441,7 @@ test_deploy_vertex_ai() {
 test_template_gcloud_calls() {
   local dir="$generated/VertexAI-false/Acme.Voice" out
   export STUB_LOG="$work/deploy-generated.calls"; : > "$STUB_LOG"
-  out="$(PATH="$(stub_path)" STUB_PROJECT=acme "$dir/deploy/deploy.sh" --tag v3 2>&1)" || { echo "$out"; return 1; }
+  out="$(PATH="$(stub_path)" STUB_PROJECT=acme "$dir/deploy/deploy.sh" --tag v3 --firebase-project acme 2>&1)" || { echo "$out"; return 1; }
   echo "$out"; cat "$STUB_LOG"
   expect "Cloud Build of the project folder" has_arg "$dir/." "$(calls 'gcloud builds submit')" || return 1
   expect "its own cloudbuild.yaml" has_arg "--config=$dir/cloudbuild.yaml" "$(calls 'gcloud builds submit')" || return 1
@@ -451,7 +482,7 @@ test_deploy_not_logged_in() {
 
 test_deploy_unhealthy() {
   local out
-  deploy_fails deploy-unhealthy STUB_CURL_FAILS=1 -- --project p --tag v4 || return 1
+  deploy_fails deploy-unhealthy STUB_CURL_FAILS=1 -- --project p --tag v4 --firebase-project p || return 1
   expect "names the failing health endpoint" grep -q 'does not answer https://.*/health/ready' <<<"$out"
 }
 
@@ -562,6 +593,7 @@ if install_tools; then
   run_test deploy-shellcheck test_deploy_shellcheck
   run_test deploy-developer-api test_deploy_developer_api
   run_test deploy-vertex-ai test_deploy_vertex_ai
+  run_test deploy-public-needs-app-authentication test_deploy_public_needs_app_authentication
   run_test deploy-without-gcloud test_deploy_without_gcloud
   run_test deploy-not-logged-in test_deploy_not_logged_in
   run_test deploy-unhealthy test_deploy_unhealthy

@@ -86,6 +86,13 @@ public sealed class VoiceChatOptions
     /// <summary>How long the server waits for the pong to its keep-alive ping before it drops the socket. Default 15 s; zero waits for no pong.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Whether clients may open a session without authenticating. Default false: <c>MapVoiceChat</c> then
+    /// requires an authenticated user and start-up fails when no authentication is configured. When true,
+    /// an anonymous client names itself in <c>user_id</c> and that identity is unverified.
+    /// </summary>
+    public bool AllowAnonymous { get; set; }
+
     /// <summary>The upstream model service.</summary>
     public GeminiOptions Gemini { get; set; } = new();
 }

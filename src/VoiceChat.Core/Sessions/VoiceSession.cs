@@ -241,7 +241,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         var audioBytesPerSecond = start.InputSampleRate * 2.0;
         _audioAllowance = new InputAllowance(_options.MaxAudioAheadOfRealTime.TotalSeconds * audioBytesPerSecond, audioBytesPerSecond, now, _time.TimestampFrequency);
         _textAllowance = new InputAllowance(_options.MaxTextMessagesPerMinute, _options.MaxTextMessagesPerMinute / 60.0, now, _time.TimestampFrequency);
-        var request = new LiveSessionRequest(SessionId, userId, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user);
+        var request = new LiveSessionRequest(SessionId, userId, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user, IsUserVerified: _authenticatedUserId is not null);
 
         ILiveConnection live;
         try
@@ -270,7 +270,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             static (writer, state) => writer.SessionStarted(state.SessionId!, state.resumeToken, state.InputSampleRate, resumed: false),
             (SessionId, resumeToken, start.InputSampleRate),
             _stopCts.Token).ConfigureAwait(false);
-        Log.SessionStarted(_logger, SessionId, userId, start.InputSampleRate);
+        Log.SessionStarted(_logger, SessionId, userId, request.IsUserVerified, start.InputSampleRate);
 
         StartTimers();
         _modelPump = ModelPumpAsync(live);
@@ -669,8 +669,8 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Voice session {SessionId} started for user {UserId} at {SampleRate} Hz.", EventName = "SessionStarted")]
-        public static partial void SessionStarted(ILogger logger, string sessionId, string userId, int sampleRate);
+        [LoggerMessage(1, LogLevel.Information, "Voice session {SessionId} started for user {UserId} (verified: {UserVerified}) at {SampleRate} Hz.", EventName = "SessionStarted")]
+        public static partial void SessionStarted(ILogger logger, string sessionId, string userId, bool userVerified, int sampleRate);
 
         [LoggerMessage(2, LogLevel.Information, "Voice session {SessionId} ending: {Reason} {ErrorCode}.", EventName = "SessionEnding")]
         public static partial void SessionEnding(ILogger logger, string? sessionId, VoiceSessionStop reason, string? errorCode);

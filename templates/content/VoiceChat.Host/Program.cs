@@ -26,8 +26,10 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSe
 
 // Options come from the "VoiceChat" section of appsettings.json and from environment variables
 // (VoiceChat__Gemini__ApiKey, ...). Without Google credentials the built-in Gemini Live emulator
-// answers instead, so the service runs offline on a developer's machine.
-builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials();
+// answers instead, so the service runs offline on a developer's machine. Users authenticate with
+// Firebase ID tokens (VoiceChat__Authentication__FirebaseProjectId) or any OpenID Connect issuer
+// (VoiceChat__Authentication__Authority and __Audience): docs/configuration.md.
+builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials().AddAuthentication();
 
 // Session starts per user (else per client address) and per address, through ASP.NET Core rate
 // limiting: VoiceChat:MaxSessionStartsPerMinute (10) and :MaxSessionStartsPerMinutePerAddress (60), then 429.
@@ -59,8 +61,13 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 #endif
 
-// Apps connect here. Chain .RequireAuthorization() once the app signs its users in.
+// Apps connect here. It requires an authenticated user (and the service refuses to start without
+// authentication configured) unless VoiceChat:AllowAnonymous is true, as appsettings.Development.json sets it.
 app.MapVoiceChat("/voice").RequireRateLimiting("voice");
+
+// Browsers cannot set headers on a WebSocket: with authentication configured, map the ticket endpoint
+// (POST with the user's login, then connect to /voice?ticket=...):
+// app.MapVoiceChatTickets("/voice/ticket");
 
 // Liveness: the process answers (no checks). Readiness: VoiceChat's check, which fails while the
 // server drains its sessions on shutdown, so no new session is routed to a stopping instance.

@@ -46,6 +46,10 @@ internal sealed class VoiceChatTestHost : IAsyncDisposable
         {
             o.Gemini.BaseUrl = liveApi.BaseUrl;
             o.Gemini.ApiKey = "test-key";
+
+            // Most tests are about the relay, not about who may use it: they opt in to anonymous
+            // clients explicitly; the authentication tests turn it off again.
+            o.AllowAnonymous = true;
             configure?.Invoke(o);
         });
         services?.Invoke(builder, voiceChat);
