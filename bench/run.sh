@@ -166,7 +166,8 @@ start_relay() {
       ASPNETCORE_ENVIRONMENT=Production DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
       Logging__LogLevel__Default=Warning \
       VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$emulator_port" VoiceChat__Gemini__ApiKey=bench \
-      VoiceChat__MaxConcurrentSessions=20000 \
+      VoiceChat__MaxConcurrentSessions=20000 VoiceChat__MaxPendingConnections=20000 VoiceChat__MaxSessionStartsPerMinute=1000000 \
+      VoiceChat__MaxSessionStartsPerMinutePerAddress=1000000 \
         taskset -c 0 dotnet "$sample_dll" --urls "http://127.0.0.1:$relay_port" >"$log" 2>&1 &
       ;;
     node)

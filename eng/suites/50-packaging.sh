@@ -17,7 +17,7 @@ work="$(mktemp -d -t voicechat-packaging.XXXXXX)"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 # The deploy script reads these; the tests set them where they mean to.
 unset GOOGLE_CLOUD_PROJECT REGION SERVICE BACKEND API_KEY_SECRET VERTEX_LOCATION SERVICE_ACCOUNT MAX_SESSIONS \
-  MIN_INSTANCES MAX_INSTANCES CPU MEMORY REPOSITORY TAG
+  MIN_INSTANCES MAX_INSTANCES CPU MEMORY REPOSITORY TAG VOICE_CHECK VOICE_PROBE VOICE_PROBE_TOKEN VOICE_PROBE_TIMEOUT
 
 passed=0
 failed=0
@@ -262,6 +262,20 @@ check_generated() {
   refute "no conditional markers left" grep -rlE '^\s*(//|<!--)?#(if|else|endif)' "$dir" --include=*.cs --include=*.json --include=*.md || return 1
 }
 
+# write_feed_config FILE [NUGET_ORG_URL]: a nuget.config whose first source is this run's local feed.
+write_feed_config() {
+  {
+    echo '<?xml version="1.0" encoding="utf-8"?>'
+    echo '<configuration>'
+    echo '  <packageSources>'
+    echo '    <clear />'
+    echo "    <add key=\"voicechat-ci\" value=\"$feed\" />"
+    if [ -n "${2:-}" ]; then echo "    <add key=\"nuget.org\" value=\"$2\" />"; fi
+    echo '  </packageSources>'
+    echo '</configuration>'
+  } > "$1"
+}
+
 # build_and_run_generated BACKEND DEMO: the Dockerfile's publish against the local feed, then the
 # ENTRYPOINT: health endpoints, the demo page (or its absence) and one voice turn through the emulator.
 build_and_run_generated() {
@@ -269,18 +283,19 @@ build_and_run_generated() {
   dir="$generated/$backend-$demo/Acme.Voice"
   out="$work/published-$backend-$demo"
   # The packages of this run come from the local feed; everything else from the configured sources.
-  cat > "$dir/nuget.config" <<NUGET
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <clear />
-    <add key="voicechat-ci" value="$feed" />
-    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-  </packageSources>
-</configuration>
-NUGET
+  write_feed_config "$dir/nuget.config" https://api.nuget.org/v3/index.json
   publish_like_dockerfile "$dir/Dockerfile" "$dir" "$out" || return 1
-  start_like_entrypoint "$dir/Dockerfile" "$out" "$work/app-$backend-$demo.log" || return 1
+
+  # In Production with no authentication configured and anonymous access not chosen, the service refuses to start.
+  local refused="$work/app-$backend-$demo-refused.log"
+  if start_like_entrypoint "$dir/Dockerfile" "$out" "$refused" >/dev/null; then
+    stop_app "$last_app_pid"; echo "expected the service to refuse to start without authentication"; return 1
+  fi
+  expect "the refusal says what to set" grep -q 'VoiceChat:Authentication:FirebaseProjectId.*VoiceChat:AllowAnonymous' "$refused" || { cat "$refused"; return 1; }
+
+  extra_env=(VoiceChat__AllowAnonymous=true)
+  start_like_entrypoint "$dir/Dockerfile" "$out" "$work/app-$backend-$demo.log" || { extra_env=(); return 1; }
+  extra_env=()
   echo "listening on port $app_port"
   expect "/health/live answers 200" test "$(http_status "http://127.0.0.1:$app_port/health/live")" = 200 || return 1
   expect "/health/ready answers 200" test "$(http_status "http://127.0.0.1:$app_port/health/ready")" = 200 || return 1
@@ -296,9 +311,9 @@ NUGET
   # With credentials the service must talk to Google (here a closed loopback port), never to the emulator.
   local with_credentials="$work/app-$backend-$demo-credentials.log"
   if [ "$backend" = DeveloperApi ]; then
-    extra_env=(VoiceChat__Gemini__ApiKey=not-a-real-key VoiceChat__Gemini__BaseUrl=http://127.0.0.1:9)
+    extra_env=(VoiceChat__Gemini__ApiKey=not-a-real-key VoiceChat__Gemini__BaseUrl=http://127.0.0.1:9 VoiceChat__AllowAnonymous=true)
   else
-    extra_env=(GOOGLE_CLOUD_PROJECT=acme-voice VoiceChat__Gemini__BaseUrl=http://127.0.0.1:9)
+    extra_env=(GOOGLE_CLOUD_PROJECT=acme-voice VoiceChat__Gemini__BaseUrl=http://127.0.0.1:9 VoiceChat__AllowAnonymous=true)
   fi
   start_like_entrypoint "$dir/Dockerfile" "$out" "$with_credentials" || { extra_env=(); return 1; }
   extra_env=()
@@ -329,19 +344,20 @@ test_sample_dockerfile() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Deploy script: shellcheck, then runs against a recording gcloud and curl.
+# Deploy script: shellcheck, then runs against a recording gcloud, curl and voicechat-probe.
 deploy_script="$root/samples/VoiceChat.Sample/deploy/deploy.sh"
 
 test_deploy_shellcheck() {
-  shellcheck "$deploy_script" "$root/eng/update-public-api.sh" "${BASH_SOURCE[0]}" "$here/gcloud-stub" "$here/curl-stub"
+  shellcheck "$deploy_script" "$root/eng/update-public-api.sh" "${BASH_SOURCE[0]}" "$here/gcloud-stub" "$here/curl-stub" "$here/probe-stub"
 }
 
-# with_stubs DIR: a PATH whose gcloud and curl are the recording stand-ins.
+# stub_path: a PATH whose gcloud, curl and voicechat-probe are the recording stand-ins.
 stub_path() {
   local bin="$work/stub-bin"
   mkdir -p "$bin"
   ln -sf "$here/gcloud-stub" "$bin/gcloud"
   ln -sf "$here/curl-stub" "$bin/curl"
+  ln -sf "$here/probe-stub" "$bin/voicechat-probe"
   echo "$bin:$PATH"
 }
 
@@ -356,7 +372,7 @@ test_deploy_developer_api() {
   local out deploy
   export STUB_LOG="$work/deploy-developer.calls"; : > "$STUB_LOG"
   out="$(PATH="$(stub_path)" STUB_PROJECT=my-project "$deploy_script" --region europe-west1 --secret gemini-key \
-    --service-account relay@my-project.iam.gserviceaccount.com --max-sessions 50 --min-instances 1 --tag v1 2>&1)" || { echo "$out"; return 1; }
+    --service-account relay@my-project.iam.gserviceaccount.com --max-sessions 50 --min-instances 1 --tag v1 --firebase-project my-firebase 2>&1)" || { echo "$out"; return 1; }
   echo "$out"; cat "$STUB_LOG"
   expect "login checked" test -n "$(calls 'gcloud auth list')" || return 1
   expect "repository created when missing" has_arg "--repository-format=docker" "$(calls 'gcloud artifacts repositories create')" || return 1
@@ -369,12 +385,36 @@ test_deploy_developer_api() {
   for arg in --project=my-project --region=europe-west1 --image=europe-west1-docker.pkg.dev/my-project/voicechat/voicechat-sample:v1 \
     --port=8080 --timeout=3600 --concurrency=50 --session-affinity --no-cpu-throttling --min-instances=1 \
     --service-account=relay@my-project.iam.gserviceaccount.com --set-secrets=VoiceChat__Gemini__ApiKey=gemini-key:latest \
-    --set-env-vars=VoiceChat__MaxConcurrentSessions=50,VoiceChat__Gemini__Backend=DeveloperApi --allow-unauthenticated; do
+    --set-env-vars=VoiceChat__MaxConcurrentSessions=50,VoiceChat__Gemini__Backend=DeveloperApi,VoiceChat__Authentication__FirebaseProjectId=my-firebase \
+    --allow-unauthenticated; do
     expect "gcloud run deploy $arg" has_arg "$arg" "$deploy" || return 1
   done
   refute "no end-to-end HTTP/2 (it breaks WebSockets)" grep -q -- --use-http2 <<<"$deploy" || return 1
   expect "health checked at /health/ready" has_arg "https://voicechat-sample-abc123-uc.a.run.app/health/ready" "$(calls curl)" || return 1
   expect "the wss URL printed" grep -q 'wss://voicechat-sample-abc123-uc.a.run.app/voice' <<<"$out" || return 1
+  local probe; probe="$(calls voicechat-probe)"
+  expect "a voice turn at the wss URL" has_arg "wss://voicechat-sample-abc123-uc.a.run.app/voice" "$probe" || return 1
+  expect "the probe has no token of a public service" has_arg "token=" "$probe" || return 1
+  expect "the probe's report printed" grep -q 'OK: a full voice turn completed' <<<"$out" || return 1
+  expect "with the Firebase ID token" grep -q 'Firebase ID token in the Authorization: Bearer header' <<<"$out" || return 1
+  refute "no open-relay warning" grep -q WARNING <<<"$out" || return 1
+}
+
+test_deploy_public_needs_app_authentication() {
+  local out deploy
+  export STUB_LOG="$work/deploy-anonymous.calls"; : > "$STUB_LOG"
+  if out="$(PATH="$(stub_path)" "$deploy_script" --project p --tag v5 2>&1)"; then echo "$out"; echo "expected a failure"; return 1; fi
+  echo "$out"
+  expect "says what to pass" grep -q -- '--firebase-project ID.*--private.*--allow-anonymous' <<<"$out" || return 1
+  expect "nothing built or deployed" test -z "$(calls 'gcloud builds')$(calls 'gcloud run')" || return 1
+  out="$(PATH="$(stub_path)" "$deploy_script" --project p --tag v5 --allow-anonymous 2>&1)" || { echo "$out"; return 1; }
+  echo "$out"
+  expect "an open relay is warned about" grep -q 'WARNING: voicechat-sample will be public with no app authentication' <<<"$out" || return 1
+  deploy="$(calls 'gcloud run deploy voicechat-sample')"
+  expect "anonymous access set for the app" grep -q 'VoiceChat__AllowAnonymous=true' <<<"$deploy" || return 1
+  expect "public at the IAM layer" has_arg "--allow-unauthenticated" "$deploy" || return 1
+  out="$(PATH="$(stub_path)" "$deploy_script" --project p --tag v5 --auth-authority https://login.example.com/ --auth-audience voice-api 2>&1)" || { echo "$out"; return 1; }
+  expect "any OpenID Connect issuer" grep -q 'VoiceChat__Authentication__Authority=https://login.example.com/,VoiceChat__Authentication__Audience=voice-api' <<<"$(calls 'gcloud run deploy voicechat-sample')" || return 1
 }
 
 test_deploy_vertex_ai() {
@@ -385,16 +425,23 @@ test_deploy_vertex_ai() {
   echo "$out"; cat "$STUB_LOG"
   deploy="$(calls 'gcloud run deploy voicechat-sample')"
   expect "no repository created when it exists" test -z "$(calls 'gcloud artifacts repositories create')" || return 1
-  expect "Vertex settings" has_arg "--set-env-vars=VoiceChat__MaxConcurrentSessions=80,VoiceChat__Gemini__Backend=VertexAI,VoiceChat__Gemini__Project=vx-project,VoiceChat__Gemini__Location=us-central1" "$deploy" || return 1
+  expect "Vertex settings; behind IAM the app admits the callers IAM let in" has_arg "--set-env-vars=VoiceChat__MaxConcurrentSessions=80,VoiceChat__Gemini__Backend=VertexAI,VoiceChat__Gemini__Project=vx-project,VoiceChat__Gemini__Location=us-central1,VoiceChat__AllowAnonymous=true" "$deploy" || return 1
+  refute "no open-relay warning" grep -q WARNING <<<"$out" || return 1
   refute "no API key secret" grep -q -- --set-secrets <<<"$deploy" || return 1
   expect "private service" has_arg "--no-allow-unauthenticated" "$deploy" || return 1
   expect "health check with an identity token" has_arg "Authorization: Bearer stub-identity-token" "$(calls curl)" || return 1
+  expect "voice check with the identity token, in the environment" has_arg "token=stub-identity-token" "$(calls voicechat-probe)" || return 1
+  # With the app's own token, that token is the bearer and Cloud Run's IAM gets the identity token apart.
+  : > "$STUB_LOG"
+  out="$(PATH="$(stub_path)" STUB_REPOSITORY_EXISTS=1 VOICE_PROBE_TOKEN=app-token "$deploy_script" --project vx-project --private --no-build --tag v2 2>&1)" || { echo "$out"; return 1; }
+  expect "the app's token for the probe" has_arg "token=app-token" "$(calls voicechat-probe)" || return 1
+  expect "the identity token for Cloud Run" has_arg "X-Serverless-Authorization: Bearer stub-identity-token" "$(calls voicechat-probe)" || return 1
 }
 
 test_template_gcloud_calls() {
   local dir="$generated/VertexAI-false/Acme.Voice" out
   export STUB_LOG="$work/deploy-generated.calls"; : > "$STUB_LOG"
-  out="$(PATH="$(stub_path)" STUB_PROJECT=acme "$dir/deploy/deploy.sh" --tag v3 2>&1)" || { echo "$out"; return 1; }
+  out="$(PATH="$(stub_path)" STUB_PROJECT=acme "$dir/deploy/deploy.sh" --tag v3 --firebase-project acme 2>&1)" || { echo "$out"; return 1; }
   echo "$out"; cat "$STUB_LOG"
   expect "Cloud Build of the project folder" has_arg "$dir/." "$(calls 'gcloud builds submit')" || return 1
   expect "its own cloudbuild.yaml" has_arg "--config=$dir/cloudbuild.yaml" "$(calls 'gcloud builds submit')" || return 1
@@ -412,25 +459,80 @@ test_deploy_without_gcloud() {
   expect "a clear message" grep -q 'gcloud (the Google Cloud CLI) is not installed' <<<"$out"
 }
 
-test_deploy_not_logged_in() {
-  local out
-  export STUB_LOG="$work/deploy-logged-out.calls"; : > "$STUB_LOG"
-  if out="$(PATH="$(stub_path)" STUB_LOGGED_IN=0 "$deploy_script" --project p 2>&1)"; then
+# deploy_fails CALLS [VAR=VALUE...] -- ARGS...: runs the deploy script with the stand-ins, the calls recorded
+# in $work/CALLS.calls, and the given environment; sets out, and fails unless the script failed.
+deploy_fails() {
+  local env_args=()
+  export STUB_LOG="$work/$1.calls"; : > "$STUB_LOG"
+  shift
+  while [ "$1" != -- ]; do env_args+=("$1"); shift; done
+  shift
+  if out="$(env PATH="$(stub_path)" "${env_args[@]}" "$deploy_script" "$@" 2>&1)"; then
     echo "$out"; echo "expected a failure"; return 1
   fi
   echo "$out"
+}
+
+test_deploy_not_logged_in() {
+  local out
+  deploy_fails deploy-logged-out STUB_LOGGED_IN=0 -- --project p || return 1
   expect "a clear message" grep -q 'gcloud is not logged in' <<<"$out" || return 1
   expect "nothing built or deployed" test -z "$(calls 'gcloud builds')$(calls 'gcloud run')" || return 1
 }
 
 test_deploy_unhealthy() {
   local out
-  export STUB_LOG="$work/deploy-unhealthy.calls"; : > "$STUB_LOG"
-  if out="$(PATH="$(stub_path)" STUB_CURL_FAILS=1 "$deploy_script" --project p --tag v4 2>&1)"; then
-    echo "$out"; echo "expected a failure"; return 1
-  fi
-  echo "$out"
+  deploy_fails deploy-unhealthy STUB_CURL_FAILS=1 -- --project p --tag v4 --firebase-project p || return 1
   expect "names the failing health endpoint" grep -q 'does not answer https://.*/health/ready' <<<"$out"
+}
+
+test_deploy_without_probe() {
+  local out
+  deploy_fails deploy-no-probe VOICE_PROBE="$work/no-such-probe" -- --project p --tag v5 || return 1
+  expect "how to install the probe" grep -q 'dotnet tool install --global VoiceChat.Probe' <<<"$out" || return 1
+  expect "nothing built or deployed" test -z "$(calls 'gcloud builds')$(calls 'gcloud run')" || return 1
+  out="$(PATH="$(stub_path)" VOICE_PROBE="$work/no-such-probe" "$deploy_script" --project p --tag v5 --no-voice-check 2>&1)" || { echo "$out"; return 1; }
+  expect "--no-voice-check deploys without the probe" test -n "$(calls 'gcloud run deploy')" || return 1
+}
+
+test_deploy_probe_refused() {
+  local out
+  deploy_fails deploy-probe-refused STUB_PROBE_EXIT=3 -- --project p --tag v6 || return 1
+  expect "names the token variable" grep -q 'set VOICE_PROBE_TOKEN' <<<"$out" || return 1
+  refute "no address for the app" grep -q 'Ready. Voice endpoint' <<<"$out" || return 1
+}
+
+# The real probe, installed from the packed tool, run by the deploy script against the published sample
+# (which serves the protocol) and against an HTTP-only server (which answers 200 and nothing else).
+test_deploy_voice_check() {
+  local tools="$work/probe-tool" config="$work/probe-nuget.config" out
+  expect "the sample was published (sample-dockerfile runs first)" test -f "$work/published-sample/VoiceChat.Sample.dll" || return 1
+  write_feed_config "$config"
+  echo "+ dotnet tool install VoiceChat.Probe $version"
+  timeout 120 dotnet tool install VoiceChat.Probe --tool-path "$tools" --version "$version" --configfile "$config" || return 1
+  export STUB_LOG="$work/deploy-voice-check.calls"; : > "$STUB_LOG"
+
+  start_like_entrypoint "$root/samples/VoiceChat.Sample/Dockerfile" "$work/published-sample" "$work/app-voice-check.log" || return 1
+  out="$(PATH="$(stub_path)" VOICE_PROBE="$tools/voicechat-probe" STUB_SERVICE_URL="http://127.0.0.1:$app_port" \
+    "$deploy_script" --project p --no-build --tag v7 2>&1)" || { echo "$out"; cat "$work/app-voice-check.log"; return 1; }
+  echo "$out"
+  expect "a voice turn completed with the sample" grep -q 'OK: a full voice turn completed' <<<"$out" || return 1
+  expect "the address for the app" grep -q "Ready. Voice endpoint for the app" <<<"$out" || return 1
+  stop_app "$last_app_pid"
+
+  node -e 'const http = require("http");
+    const server = http.createServer((request, response) => response.end("OK"));
+    server.on("upgrade", (request, socket) => socket.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"));
+    server.listen(0, "127.0.0.1", () => console.log("Now listening on: http://127.0.0.1:" + server.address().port));' \
+    > "$work/http-only.log" 2>&1 &
+  last_app_pid=$!
+  app_pids+=("$last_app_pid")
+  wait_for_listening "$last_app_pid" "$work/http-only.log" || return 1
+  deploy_fails deploy-http-only VOICE_PROBE="$tools/voicechat-probe" STUB_SERVICE_URL="http://127.0.0.1:$app_port" -- \
+    --project p --no-build --tag v7 || return 1
+  expect "the probe says what the server is" grep -q 'answered HTTP 200 without a WebSocket upgrade: this is not the VoiceChat endpoint' <<<"$out" || return 1
+  expect "the deploy names the failed voice check" grep -q 'no voice turn completed' <<<"$out" || return 1
+  stop_app "$last_app_pid"
 }
 
 test_deploy_rejects_bad_input() {
@@ -491,9 +593,12 @@ if install_tools; then
   run_test deploy-shellcheck test_deploy_shellcheck
   run_test deploy-developer-api test_deploy_developer_api
   run_test deploy-vertex-ai test_deploy_vertex_ai
+  run_test deploy-public-needs-app-authentication test_deploy_public_needs_app_authentication
   run_test deploy-without-gcloud test_deploy_without_gcloud
   run_test deploy-not-logged-in test_deploy_not_logged_in
   run_test deploy-unhealthy test_deploy_unhealthy
+  run_test deploy-without-probe test_deploy_without_probe
+  run_test deploy-probe-refused test_deploy_probe_refused
   run_test deploy-rejects-bad-input test_deploy_rejects_bad_input
   run_test pack test_pack
   run_test package-contents test_package_contents
@@ -502,6 +607,7 @@ if install_tools; then
   run_test template-developerapi-demo test_template_developerapi_demo
   run_test template-vertexai-nodemo test_template_vertexai_nodemo
   run_test sample-dockerfile test_sample_dockerfile
+  run_test deploy-voice-check test_deploy_voice_check
   run_test native-aot test_native_aot
   run_test native-aot-sample test_native_aot_sample
 else

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -23,7 +25,35 @@ if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLET
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
 
 // Without Google credentials (an API key, or a project for Vertex AI) the built-in emulator answers.
-builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials();
+// Users authenticate with Firebase ID tokens (VoiceChat:Authentication:FirebaseProjectId) or any OpenID
+// Connect issuer (Authority and Audience); browsers trade their login for a ticket at /voice/ticket.
+builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials().AddAuthentication();
+
+// The sample runs with one command and offline: anonymous clients are welcome in Development and while
+// the model is on this machine (the emulator). With Google credentials in Production it refuses to start
+// until authentication is configured, or VoiceChat:AllowAnonymous is set to true on purpose.
+var anonymousInDevelopment = builder.Environment.IsDevelopment();
+builder.Services.PostConfigure<VoiceChat.VoiceChatOptions>(o => o.AllowAnonymous |= anonymousInDevelopment || o.Gemini.BaseUrl?.IsLoopback == true);
+
+// Session starts per user (else per client address) and per address, through ASP.NET Core rate
+// limiting: VoiceChat:MaxSessionStartsPerMinute (10) and :MaxSessionStartsPerMinutePerAddress (60), then 429.
+builder.Services.AddRateLimiter(o =>
+{
+    o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+    o.AddVoiceChatPolicy("voice");
+});
+
+// On Cloud Run (K_SERVICE is set) every request comes through Google's front end, which appends the
+// client's address to X-Forwarded-For: without it all clients would share one address and one limit.
+if (Environment.GetEnvironmentVariable("K_SERVICE") is { Length: > 0 })
+{
+    builder.Services.Configure<ForwardedHeadersOptions>(o =>
+    {
+        o.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+        o.KnownIPNetworks.Clear();
+        o.KnownProxies.Clear();
+    });
+}
 
 var app = builder.Build();
 
@@ -38,11 +68,19 @@ app.Use((context, next) =>
 
     return next(context);
 });
+app.UseForwardedHeaders();
 app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter(); // after authentication: session starts are limited per signed-in user, else per address
 app.UseDefaultFiles();
 app.UseStaticFiles();
 
-app.MapVoiceChat("/voice");
+app.MapVoiceChat("/voice").RequireRateLimiting("voice");
+if (!string.IsNullOrEmpty(app.Configuration["VoiceChat:Authentication:FirebaseProjectId"] ?? app.Configuration["VoiceChat:Authentication:Authority"]))
+{
+    app.MapVoiceChatTickets("/voice/ticket");
+}
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 app.MapHealthChecks("/health/", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });

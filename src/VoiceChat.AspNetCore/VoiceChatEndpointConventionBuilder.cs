@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 
 namespace VoiceChat.AspNetCore;
 
-/// <summary>Conventions for the endpoint that <c>MapVoiceChat</c> returns (authorisation, rate limiting, CORS, metadata).</summary>
+/// <summary>Conventions for the endpoints that <c>MapVoiceChat</c> and <c>MapVoiceChatTickets</c> return (authorisation, rate limiting, CORS, metadata).</summary>
 public sealed class VoiceChatEndpointConventionBuilder : IEndpointConventionBuilder
 {
     private readonly IEndpointConventionBuilder _inner;

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 // voice endpoint and the health endpoints. Run the native binary with --urls http://127.0.0.1:0.
 var builder = WebApplication.CreateSlimBuilder(args);
 
-builder.Services.AddVoiceChat()
+builder.Services.AddVoiceChat(o => o.AllowAnonymous = true)
     .UseLiveApiEmulator();
 builder.Services.AddHealthChecks();
 

@@ -2,6 +2,7 @@
 
 /** Fatal error codes after which reconnecting cannot help (configuration, limits, client faults). */
 const PERMANENT_ERRORS = new Set([
+  'unauthorized',
   'frame_too_large',
   'start_timeout',
   'idle_timeout',

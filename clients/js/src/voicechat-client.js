@@ -33,6 +33,16 @@ import { Microphone } from './microphone.js';
  * @property {number} [keepAliveMs] send a `ping` after this long without sending anything, so a muted
  *   session is not closed for idleness by the server (20000; 0 turns it off)
  * @property {typeof WebSocket} [WebSocket] WebSocket constructor (the global one by default)
+ * @property {string} [ticketUrl] the server's ticket endpoint (`MapVoiceChatTickets`, e.g. `/voice/ticket`):
+ *   before every socket (reconnects included, a ticket is single-use) the client POSTs there and opens
+ *   the voice URL with `?ticket=`. For browsers, which cannot set headers on a WebSocket.
+ * @property {RequestCredentials} [ticketCredentials] `credentials` of the ticket request ('same-origin';
+ *   'include' sends cookies to a ticket endpoint on another origin)
+ * @property {() => (Record<string, string> | Promise<Record<string, string>>)} [ticketHeaders] extra headers of the ticket request
+ * @property {() => (string | null | Promise<string | null>)} [getToken] the user's bearer token (for example a
+ *   Firebase ID token), asked for before every socket: sent in `Authorization: Bearer` to `ticketUrl`, or,
+ *   without one, to the WebSocket itself where the WebSocket constructor takes headers (Node's `ws`; not browsers)
+ * @property {typeof fetch} [fetch] fetch implementation for the ticket request (the global one by default)
  */
 
 /**
@@ -341,13 +351,62 @@ export class VoiceChatClient extends EventTarget {
   }
 
   /**
+   * The URL and headers of the next socket: a fresh ticket in the URL (`ticketUrl`), else the bearer
+   * token in a header (`getToken`), else the URL as given.
+   * @returns {Promise<{ url: string, headers: Record<string, string> | null }>}
+   */
+  async #credentials() {
+    const url = /** @type {string} */ (this.#url);
+    const { ticketUrl, getToken } = this.#options;
+    const token = getToken ? await getToken() : null;
+    if (!ticketUrl) {
+      return { url, headers: token ? { Authorization: `Bearer ${token}` } : null };
+    }
+    const fetchImpl = this.#options.fetch ?? globalThis.fetch;
+    const headers = { ...(await this.#options.ticketHeaders?.()) };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let response;
+    try {
+      response = await fetchImpl(ticketUrl, { method: 'POST', credentials: this.#options.ticketCredentials ?? 'same-origin', headers });
+    } catch {
+      throw new VoiceChatError('connection_failed', 'The ticket endpoint could not be reached.');
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw new VoiceChatError('unauthorized', `The ticket endpoint refused the user (${response.status}).`);
+    }
+    if (!response.ok) {
+      throw new VoiceChatError('connection_failed', `The ticket endpoint answered ${response.status}.`);
+    }
+    const { ticket } = await response.json();
+    if (typeof ticket !== 'string' || ticket === '') {
+      throw new VoiceChatError('connection_failed', 'The ticket endpoint answered without a ticket.');
+    }
+    const separator = url.includes('?') ? '&' : '?';
+    return { url: `${url}${separator}ticket=${encodeURIComponent(ticket)}`, headers: null };
+  }
+
+  /**
    * Opens one socket and starts (or resumes) the session on it.
    * @returns {Promise<{ sessionId: string, resumed: boolean }>}
    */
   #open() {
+    // Without credentials to fetch, the socket opens at once (inside the caller's user gesture).
+    if (!this.#options.ticketUrl && !this.#options.getToken) {
+      return this.#openSocket(/** @type {string} */ (this.#url), null);
+    }
+    return this.#credentials().then(({ url, headers }) => this.#openSocket(url, headers));
+  }
+
+  /**
+   * @param {string} url
+   * @param {Record<string, string> | null} headers
+   * @returns {Promise<{ sessionId: string, resumed: boolean }>}
+   */
+  #openSocket(url, headers) {
     const WebSocketImpl = this.#options.WebSocket ?? globalThis.WebSocket;
     return new Promise((resolve, reject) => {
-      const ws = new WebSocketImpl(/** @type {string} */ (this.#url));
+      // Only WebSocket implementations outside browsers (Node's `ws`) take headers, as a third argument.
+      const ws = headers ? new /** @type {any} */ (WebSocketImpl)(url, [], { headers }) : new WebSocketImpl(url);
       ws.binaryType = 'arraybuffer';
       /** @type {Connection} */
       const conn = {

@@ -11,9 +11,14 @@ class FakeWebSocket {
   static CLOSING = 2;
   static CLOSED = 3;
 
-  /** @param {string} url */
-  constructor(url) {
+  /**
+   * @param {string} url
+   * @param {string[]} [protocols]
+   * @param {{ headers?: Record<string, string> }} [options] what Node's `ws` takes; browsers take no headers
+   */
+  constructor(url, protocols, options) {
     this.url = url;
+    this.options = options;
     this.readyState = 0;
     this.binaryType = 'blob';
     /** @type {(string|ArrayBuffer)[]} */
@@ -302,4 +307,60 @@ test('a live session that sends nothing pings, so the server does not close it a
   const after = ws.messages.length;
   await new Promise((resolve) => setTimeout(resolve, 150));
   assert.equal(ws.messages.length, after, 'no ping after stop');
+});
+
+/** A ticket endpoint that answers tickets t1, t2, … (or `status`), recording each request. */
+function ticketEndpoint(status = 200) {
+  /** @type {{ url: string, init: RequestInit }[]} */
+  const calls = [];
+  /** @type {typeof fetch} */
+  const fetchImpl = async (url, init) => {
+    calls.push({ url: String(url), init: /** @type {RequestInit} */ (init) });
+    return new Response(JSON.stringify({ ticket: `t/${calls.length}`, expires_in: 30 }), { status });
+  };
+  return { calls, fetch: fetchImpl };
+}
+
+test('with ticketUrl every socket gets a fresh ticket in its URL, fetched with the bearer token', async () => {
+  const endpoint = ticketEndpoint();
+  const { client } = newClient({ ticketUrl: '/voice/ticket', fetch: endpoint.fetch, getToken: async () => 'id-token', ticketHeaders: () => ({ 'X-App': 'demo' }) });
+  const connecting = client.connect('ws://test/voice', {});
+  await until(() => FakeWebSocket.instances.length === 1);
+  const ws = FakeWebSocket.instances[0];
+  assert.equal(ws.url, 'ws://test/voice?ticket=t%2F1');
+  assert.equal(ws.options, undefined, 'a browser WebSocket gets no headers');
+  assert.equal(endpoint.calls[0].url, '/voice/ticket');
+  assert.equal(endpoint.calls[0].init.method, 'POST');
+  assert.equal(endpoint.calls[0].init.credentials, 'same-origin');
+  assert.deepEqual(endpoint.calls[0].init.headers, { 'X-App': 'demo', Authorization: 'Bearer id-token' });
+  ws.open();
+  ws.receive({ type: 'session_started', session_id: 's1', resume_token: 'tok1', input_sample_rate: 16000, output_sample_rate: 24000, resumed: false });
+  await connecting;
+
+  ws.serverClose(1006);
+  await until(() => FakeWebSocket.instances.length === 2);
+  assert.equal(FakeWebSocket.instances[1].url, 'ws://test/voice?ticket=t%2F2', 'a ticket is single-use: reconnects fetch another');
+  await client.stop();
+});
+
+test('a ticket endpoint that refuses the user fails connect with unauthorized and opens no socket', async () => {
+  const endpoint = ticketEndpoint(401);
+  const { client } = newClient({ ticketUrl: 'https://app.test/voice/ticket', fetch: endpoint.fetch, ticketCredentials: 'include' });
+  await assert.rejects(client.connect('wss://app.test/voice', {}), (e) => e.code === 'unauthorized');
+  assert.equal(FakeWebSocket.instances.length, 0);
+  assert.equal(endpoint.calls[0].init.credentials, 'include');
+  assert.equal(client.state, 'closed');
+});
+
+test('without ticketUrl, getToken sends the bearer token as a header to a WebSocket that takes headers', async () => {
+  const { client } = newClient({ getToken: () => 'native-token' });
+  const connecting = client.connect('ws://test/voice', {});
+  await until(() => FakeWebSocket.instances.length === 1);
+  const ws = FakeWebSocket.instances[0];
+  assert.equal(ws.url, 'ws://test/voice');
+  assert.deepEqual(ws.options, { headers: { Authorization: 'Bearer native-token' } });
+  ws.open();
+  ws.receive({ type: 'session_started', session_id: 's1', resume_token: 'tok1', input_sample_rate: 16000, output_sample_rate: 24000, resumed: false });
+  await connecting;
+  await client.stop();
 });

@@ -15,7 +15,7 @@ internal sealed class VoiceChatHealthCheck : IHealthCheck
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var data = new Dictionary<string, object> { ["sessions"] = _registry.Count };
+        var data = new Dictionary<string, object> { ["sessions"] = _registry.Count, ["pending"] = _registry.PendingCount };
         return Task.FromResult(_registry.IsDraining
             ? HealthCheckResult.Unhealthy("The server is shutting down.", data: data)
             : HealthCheckResult.Healthy("Accepting voice sessions.", data));

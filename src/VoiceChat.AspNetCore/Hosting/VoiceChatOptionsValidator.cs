@@ -10,12 +10,34 @@ internal sealed class VoiceChatOptionsValidator : IValidateOptions<VoiceChatOpti
         var builder = new ValidateOptionsResultBuilder();
         Range(builder, "MaxFrameBytes", options.MaxFrameBytes, 1024, 16 * 1024 * 1024);
         Range(builder, "MaxConcurrentSessions", options.MaxConcurrentSessions, 1, 1_000_000);
+        Range(builder, "MaxPendingConnections", options.MaxPendingConnections, 1, 1_000_000);
+        Range(builder, "MaxSessionsPerUser", options.MaxSessionsPerUser, 1, 1_000_000);
+        Range(builder, "MaxSessionStartsPerMinute", options.MaxSessionStartsPerMinute, 1, 1_000_000);
+        Range(builder, "MaxSessionStartsPerMinutePerAddress", options.MaxSessionStartsPerMinutePerAddress, 1, 1_000_000);
+        Range(builder, "MaxTextMessagesPerMinute", options.MaxTextMessagesPerMinute, 1, 100_000);
+        Range(builder, "MaxAudioAheadOfRealTime", options.MaxAudioAheadOfRealTime, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
+        Range(builder, "SendTimeout", options.SendTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         Range(builder, "StartTimeout", options.StartTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         Range(builder, "IdleTimeout", options.IdleTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Range(builder, "MaxSessionDuration", options.MaxSessionDuration, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Range(builder, "CloseTimeout", options.CloseTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(1));
         Range(builder, "KeepAliveInterval", options.KeepAliveInterval, TimeSpan.Zero, TimeSpan.FromMinutes(10));
         Range(builder, "KeepAliveTimeout", options.KeepAliveTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10));
+        if (options.AllowedOrigins is null)
+        {
+            builder.AddError("VoiceChat:AllowedOrigins must not be null.");
+        }
+        else
+        {
+            foreach (var origin in options.AllowedOrigins)
+            {
+                if (!OriginPolicy.IsValidEntry(origin))
+                {
+                    builder.AddError($"VoiceChat:AllowedOrigins holds '{origin}'; each entry must be '*' or an origin such as 'https://app.example.com' (scheme, host and optional port, no path).");
+                }
+            }
+        }
+
         if (options.Gemini is null)
         {
             builder.AddError("VoiceChat:Gemini must not be null.");

@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,7 @@ internal sealed partial class VoiceChatRequestHandler
     private readonly IOptionsMonitor<VoiceChatOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger _sessionLogger;
+    private OriginPolicy? _origins;
 
     public VoiceChatRequestHandler(
         ILiveConnectionFactory liveFactory,
@@ -44,7 +46,17 @@ internal sealed partial class VoiceChatRequestHandler
             return;
         }
 
-        if (_registry.IsDraining)
+        // A browser sends the user's cookies with a WebSocket upgrade from any site's page. The policy
+        // is made at the first request: the options are validated when the host starts, after MapVoiceChat.
+        _origins ??= new OriginPolicy(_options.CurrentValue.AllowedOrigins);
+        if (!_origins.IsAllowed(context.Request))
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return;
+        }
+
+        // Draining, or too many connections waiting for start_session: refused before the upgrade.
+        if (!_registry.TryReservePending())
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = "1";
@@ -52,30 +64,36 @@ internal sealed partial class VoiceChatRequestHandler
         }
 
         var options = _options.CurrentValue;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        WebSocket socket;
+        try
         {
-            KeepAliveInterval = options.KeepAliveInterval,
-            KeepAliveTimeout = options.KeepAliveTimeout,
-        }).ConfigureAwait(false);
-
-        using var transport = new WebSocketClientTransport(socket, context.RequestAborted);
-        var session = new VoiceSession(transport, _liveFactory, _conversations, options, _time, _sessionLogger, context.User, AuthenticatedUserId(context.User));
-        await using (session.ConfigureAwait(false))
+            socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                KeepAliveInterval = options.KeepAliveInterval,
+                KeepAliveTimeout = options.KeepAliveTimeout,
+            }).ConfigureAwait(false);
+        }
+        catch
         {
-            if (!_registry.TryAdd(session))
-            {
-                session.Reject(VoiceChatErrorCodes.ServerBusy, "The server is at its session limit; try again later.");
-                await session.RunAsync(context.RequestAborted).ConfigureAwait(false);
-                return;
-            }
+            _registry.CancelReservation();
+            throw;
+        }
 
-            try
+        using (socket)
+        {
+            using var transport = new WebSocketClientTransport(socket, context.RequestAborted);
+            var session = new VoiceSession(transport, _liveFactory, _registry, _conversations, options, _time, _sessionLogger, context.User, AuthenticatedUserId(context.User));
+            await using (session.ConfigureAwait(false))
             {
-                await session.RunAsync(context.RequestAborted).ConfigureAwait(false);
-            }
-            finally
-            {
-                _registry.Remove(session);
+                _registry.Add(session);
+                try
+                {
+                    await session.RunAsync(context.RequestAborted).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _registry.Remove(session);
+                }
             }
         }
     }

@@ -94,7 +94,7 @@ internal sealed partial class LiveConnectionFactory : ILiveConnectionFactory
         var scope = _scopes.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
-            var context = new VoiceSessionSetupContext(request.SessionId, request.UserId, request.User, request.Metadata, scope.ServiceProvider)
+            var context = new VoiceSessionSetupContext(request.SessionId, request.UserId, request.IsUserVerified, request.User, request.Metadata, scope.ServiceProvider)
             {
                 SystemInstruction = gemini.SystemInstruction,
                 Voice = voice,

@@ -2,7 +2,10 @@ using System.Security.Claims;
 
 namespace VoiceChat.Live;
 
-/// <summary>What a session asks of the upstream model when it starts.</summary>
+/// <summary>
+/// What a session asks of the upstream model when it starts. <paramref name="IsUserVerified"/> says
+/// whether <paramref name="UserId"/> comes from the authenticated principal (true) or only from the client's <c>user_id</c>.
+/// </summary>
 internal sealed record LiveSessionRequest(
     string SessionId,
     string UserId,
@@ -10,4 +13,5 @@ internal sealed record LiveSessionRequest(
     string? Language,
     int InputSampleRate,
     IReadOnlyDictionary<string, string> Metadata,
-    ClaimsPrincipal? User);
+    ClaimsPrincipal? User,
+    bool IsUserVerified);

@@ -11,12 +11,14 @@ public sealed class VoiceSessionSetupContext
     internal VoiceSessionSetupContext(
         string sessionId,
         string userId,
+        bool isUserVerified,
         ClaimsPrincipal? user,
         IReadOnlyDictionary<string, string> metadata,
         IServiceProvider services)
     {
         SessionId = sessionId;
         UserId = userId;
+        IsUserVerified = isUserVerified;
         User = user;
         Metadata = metadata;
         Services = services;
@@ -25,8 +27,18 @@ public sealed class VoiceSessionSetupContext
     /// <summary>The session's id (the client's <c>session_id</c>, or one the server made).</summary>
     public string SessionId { get; }
 
-    /// <summary>Who is speaking: the authenticated user's identifier when the endpoint requires authentication, else the client's <c>user_id</c>.</summary>
+    /// <summary>
+    /// Who is speaking: the authenticated user's identifier when the client authenticated (a bearer
+    /// token, a ticket or the app's own scheme), else the client's <c>user_id</c>. See <see cref="IsUserVerified"/>.
+    /// </summary>
     public string UserId { get; }
+
+    /// <summary>
+    /// True when <see cref="UserId"/> is the authenticated principal's identifier; false when it is only
+    /// what an anonymous client claimed in <c>user_id</c> (possible only with <c>VoiceChat:AllowAnonymous</c>).
+    /// Never load private data for an unverified user.
+    /// </summary>
+    public bool IsUserVerified { get; }
 
     /// <summary>The authenticated user, when the endpoint requires authentication.</summary>
     public ClaimsPrincipal? User { get; }

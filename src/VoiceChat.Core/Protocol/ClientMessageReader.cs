@@ -83,12 +83,12 @@ internal static class ClientMessageReader
 
         if (reader.ValueTextEquals("user_id"u8))
         {
-            return ReadIdentifier(ref reader, "user_id", out fields.UserId);
+            return ReadIdentifier(ref reader, "user_id", MaxIdentifierLength, out fields.UserId);
         }
 
         if (reader.ValueTextEquals("session_id"u8))
         {
-            return ReadIdentifier(ref reader, "session_id", out fields.SessionId);
+            return ReadIdentifier(ref reader, "session_id", MaxIdentifierLength, out fields.SessionId);
         }
 
         if (reader.ValueTextEquals("resume_token"u8))
@@ -98,12 +98,12 @@ internal static class ClientMessageReader
 
         if (reader.ValueTextEquals("voice"u8))
         {
-            return ReadString(ref reader, "voice", MaxIdentifierLength, out fields.Voice);
+            return ReadIdentifier(ref reader, "voice", MaxIdentifierLength, out fields.Voice);
         }
 
         if (reader.ValueTextEquals("language"u8))
         {
-            return ReadString(ref reader, "language", 35, out fields.Language);
+            return ReadIdentifier(ref reader, "language", 35, out fields.Language);
         }
 
         if (reader.ValueTextEquals("text"u8))
@@ -231,12 +231,25 @@ internal static class ClientMessageReader
 
     private static readonly IReadOnlyDictionary<string, string> EmptyMetadata = new Dictionary<string, string>();
 
-    private static string? ReadIdentifier(ref Utf8JsonReader reader, string name, out string? value)
+    /// <summary>
+    /// Identifiers reach the logs (and voice and language the model service, whose error texts are
+    /// logged), so they hold only characters that cannot break a log line or a log query: letters,
+    /// digits and <c>. _ - : @ + |</c> (Firebase uids, e-mail addresses, GUIDs and OIDC subjects
+    /// such as <c>google-oauth2|123</c> fit).
+    /// </summary>
+    public static bool IsValidIdentifier(ReadOnlySpan<char> value, int maxLength = MaxIdentifierLength) =>
+        value.Length > 0 && value.Length <= maxLength && !value.ContainsAnyExcept(IdentifierCharacters);
+
+    private static readonly SearchValues<char> IdentifierCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-:@+|");
+
+    private static string? ReadIdentifier(ref Utf8JsonReader reader, string name, int maxLength, out string? value)
     {
-        var error = ReadString(ref reader, name, MaxIdentifierLength, out value);
-        if (error is null && value is not null && value.Length == 0)
+        var error = ReadString(ref reader, name, maxLength, out value);
+        if (error is null && value is not null && !IsValidIdentifier(value, maxLength))
         {
-            return $"Field '{name}' must not be empty.";
+            value = null;
+            return $"Field '{name}' must be 1 to {maxLength} letters, digits or . _ - : @ + |.";
         }
 
         return error;

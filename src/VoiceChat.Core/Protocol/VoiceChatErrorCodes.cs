@@ -73,6 +73,15 @@ public static class VoiceChatErrorCodes
 
     /// <summary>A fault in the server itself. Fatal, close 1011.</summary>
     public const string InternalError = "internal_error";
+
+    /// <summary>
+    /// Audio faster than real time beyond the allowance, or text messages beyond their rate: the
+    /// excess is dropped (not fatal); a client that keeps on is closed (fatal, close 4013).
+    /// </summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>The user already runs the most sessions one user may. Fatal, close 4014.</summary>
+    public const string TooManySessions = "too_many_sessions";
 }
 
 /// <summary>The WebSocket close codes of the client protocol (docs/protocol.md).</summary>
@@ -129,6 +138,12 @@ public static class VoiceChatCloseCodes
     /// <summary>The model service did not answer in time.</summary>
     public const int UpstreamTimeout = 4012;
 
+    /// <summary>The client kept sending faster than its limits allow.</summary>
+    public const int RateLimited = 4013;
+
+    /// <summary>The user already runs the most sessions one user may.</summary>
+    public const int TooManySessions = 4014;
+
     /// <summary>The close code that follows a fatal error with the given code.</summary>
     /// <param name="errorCode">One of <see cref="VoiceChatErrorCodes"/>.</param>
     public static int ForError(string errorCode) => errorCode switch
@@ -146,6 +161,8 @@ public static class VoiceChatCloseCodes
         VoiceChatErrorCodes.QuotaExhausted => QuotaExhausted,
         VoiceChatErrorCodes.UpstreamInternal => UpstreamInternal,
         VoiceChatErrorCodes.UpstreamTimeout => UpstreamTimeout,
+        VoiceChatErrorCodes.RateLimited => RateLimited,
+        VoiceChatErrorCodes.TooManySessions => TooManySessions,
         _ => InternalError,
     };
 }

@@ -109,6 +109,13 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// What the client may let go of (its <c>ack</c>): every message forwarded, or, when another
+    /// instance may take the conversation over, only those before the model's last resumable point,
+    /// since a takeover asks the client again for everything after it.
+    /// </summary>
+    public long ClientMessagesSafe => _directory.Store is null ? ClientReceived : Interlocked.Read(ref _clientReceivedAtHandle);
+
     /// <summary>Client messages forwarded to the model so far.</summary>
     public long ClientReceived => Interlocked.Read(ref _clientReceived);
 

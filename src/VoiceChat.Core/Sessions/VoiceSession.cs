@@ -19,6 +19,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 {
     private readonly IClientTransport _transport;
     private readonly ILiveConnectionFactory _liveFactory;
+    private readonly VoiceSessionRegistry _registry;
     private readonly VoiceConversationDirectory _conversations;
     private readonly VoiceChatOptions _options;
     private readonly TimeProvider _time;
@@ -39,8 +40,11 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     private volatile bool _clientGone;
     private VoiceConversation? _conversation;
     private ITimer? _startTimer;
-    private ITimer? _idleTimer;
+    private ITimer? _watchdog;
     private long _lastReceived;
+    private long _sendStarted;
+    private InputAllowance _audioAllowance;
+    private InputAllowance _textAllowance;
     private long _lastAckSent;
     private bool _countsAcknowledged;
     private CancellationToken _aborted;
@@ -48,6 +52,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     public VoiceSession(
         IClientTransport transport,
         ILiveConnectionFactory liveFactory,
+        VoiceSessionRegistry registry,
         VoiceConversationDirectory conversations,
         VoiceChatOptions options,
         TimeProvider time,
@@ -57,6 +62,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     {
         _transport = transport;
         _liveFactory = liveFactory;
+        _registry = registry;
         _conversations = conversations;
         _options = options;
         _time = time;
@@ -89,9 +95,6 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
     /// <summary>Asks the session to end with <c>going_away</c> and close 1001 (server shutdown).</summary>
     public void GoAway() => Stop(VoiceSessionStop.ShuttingDown, null);
-
-    /// <summary>Refuses the session before it starts: <see cref="RunAsync"/> sends the fatal error and closes.</summary>
-    public void Reject(string code, string message) => StopFatal(code, message);
 
     /// <summary>The conversation ends for a reason of its own: this connection tells the client.</summary>
     public void StopFromConversation(VoiceSessionStop reason, LiveError? error) => Stop(reason, error);
@@ -234,6 +237,16 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             userId = start.UserId;
         }
 
+        switch (_registry.TryStart(this, userId))
+        {
+            case VoiceSessionAdmission.ServerBusy:
+                StopFatal(VoiceChatErrorCodes.ServerBusy, "The server is at its session limit; try again later.");
+                return;
+            case VoiceSessionAdmission.UserBusy:
+                StopFatal(VoiceChatErrorCodes.TooManySessions, $"This user already runs {_options.MaxSessionsPerUser} sessions; end one first.");
+                return;
+        }
+
         // The start timeout covers the client; the model service's setup has its own timeout.
         _startTimer?.Dispose();
         var sessionUser = new SessionUser(userId, Verified: _authenticatedUserId is not null);
@@ -246,6 +259,10 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         _conversation = conversation;
         _countsAcknowledged = start.Received is not null;
         SessionId = conversation.SessionId;
+        var now = _time.GetTimestamp();
+        var audioBytesPerSecond = conversation.Setup.Request.InputSampleRate * 2.0;
+        _audioAllowance = new InputAllowance(_options.MaxAudioAheadOfRealTime.TotalSeconds * audioBytesPerSecond, audioBytesPerSecond, now, _time.TimestampFrequency);
+        _textAllowance = new InputAllowance(_options.MaxTextMessagesPerMinute, _options.MaxTextMessagesPerMinute / 60.0, now, _time.TimestampFrequency);
         if (!await conversation.AttachAsync(this, start.Received, resumed, failedReason, _stopCts.Token).ConfigureAwait(false))
         {
             StopFatal(VoiceChatErrorCodes.UpstreamUnavailable, "The session ended while it was being resumed.");
@@ -255,11 +272,11 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         conversation.Start();
         if (resumed)
         {
-            Log.SessionResumed(_logger, SessionId, userId);
+            Log.SessionResumed(_logger, SessionId, userId, sessionUser.Verified);
         }
         else
         {
-            Log.SessionStarted(_logger, SessionId, userId, start.InputSampleRate);
+            Log.SessionStarted(_logger, SessionId, userId, sessionUser.Verified, start.InputSampleRate);
         }
 
         StartTimers();
@@ -285,7 +302,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             {
                 _conversations.Index(local, key); // another user's token: it stays where it was
             }
-            else if (await TakeOverAsync(key, user).ConfigureAwait(false) is { } takenOver)
+            else if (await TakeOverAsync(key, user, start.Received).ConfigureAwait(false) is { } takenOver)
             {
                 return (takenOver, true, null);
             }
@@ -294,7 +311,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         }
 
         SessionId = start.SessionId ?? Guid.NewGuid().ToString("N");
-        var request = new LiveSessionRequest(SessionId, user.Id, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user);
+        var request = new LiveSessionRequest(SessionId, user.Id, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user, user.Verified);
         var live = await ConnectAsync(() => _liveFactory.ConnectAsync(request, _stopCts.Token), retries: 0).ConfigureAwait(false);
         if (live is null)
         {
@@ -305,7 +322,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     }
 
     /// <summary>A conversation another instance kept in the shared store: resumed here from its model resumption handle.</summary>
-    private async ValueTask<VoiceConversation?> TakeOverAsync(string key, SessionUser user)
+    private async ValueTask<VoiceConversation?> TakeOverAsync(string key, SessionUser user, long? clientHas)
     {
         var state = await _conversations.TakeStoredAsync(key, _stopCts.Token).ConfigureAwait(false);
         if (state is null)
@@ -323,12 +340,14 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             return null;
         }
 
-        var request = new LiveSessionRequest(state.SessionId, state.UserId, state.Voice, state.Language, state.InputSampleRate, state.Metadata, _user);
+        var request = new LiveSessionRequest(state.SessionId, state.UserId, state.Voice, state.Language, state.InputSampleRate, state.Metadata, _user, user.Verified);
         var setup = new LiveSessionSetup(request, state.SystemInstruction, state.Voice, state.Language);
         SessionId = state.SessionId;
         // The model may still be closing the other instance's connection: a retriable refusal is tried again.
         var live = await ConnectAsync(() => _liveFactory.ResumeAsync(setup, state.ResumptionHandle, _stopCts.Token), _options.Gemini.MaxReconnectAttempts).ConfigureAwait(false);
-        return live is null ? null : new VoiceConversation(live, user, key, _options, _conversations, _time, _logger, state) { };
+        // New messages are numbered after everything the client has, which may be more than was stored.
+        var resumedFrom = state with { ServerSent = Math.Max(state.ServerSent, clientHas ?? 0) };
+        return live is null ? null : new VoiceConversation(live, user, key, _options, _conversations, _time, _logger, resumedFrom);
     }
 
     private async ValueTask<LiveSessionConnection?> ConnectAsync(Func<ValueTask<LiveSessionConnection>> connect, int retries)
@@ -396,6 +415,13 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                 return;
             }
 
+            var verdict = _audioAllowance.Take(frame.Length, _time.GetTimestamp());
+            if (verdict != InputVerdict.Accepted)
+            {
+                await RefuseAsync(verdict, "Audio arrives faster than real time; the excess was dropped.").ConfigureAwait(false);
+                return;
+            }
+
             await ForwardAsync(ClientMessageKind.Audio, frame.Memory, null).ConfigureAwait(false);
             return;
         }
@@ -415,7 +441,15 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             case ClientMessageKind.Audio:
                 try
                 {
-                    await ForwardAsync(ClientMessageKind.Audio, message.Audio.Memory, null).ConfigureAwait(false);
+                    var verdict = _audioAllowance.Take(message.Audio.Length, _time.GetTimestamp());
+                    if (verdict == InputVerdict.Accepted)
+                    {
+                        await ForwardAsync(ClientMessageKind.Audio, message.Audio.Memory, null).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await RefuseAsync(verdict, "Audio arrives faster than real time; the excess was dropped.").ConfigureAwait(false);
+                    }
                 }
                 finally
                 {
@@ -436,10 +470,28 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             case ClientMessageKind.Ack:
                 _conversation!.Acknowledge(message.Received);
                 break;
+            case ClientMessageKind.Text when _textAllowance.Take(1, _time.GetTimestamp()) is var verdict and not InputVerdict.Accepted:
+                await RefuseAsync(verdict, $"At most {_options.MaxTextMessagesPerMinute} text messages a minute; the message was dropped.").ConfigureAwait(false);
+                break;
             default:
                 await ForwardAsync(message.Kind, default, message.Text).ConfigureAwait(false);
                 break;
         }
+    }
+
+    /// <summary>Input over its allowance is dropped: the client is told once, and the session ends when it keeps on.</summary>
+    private ValueTask RefuseAsync(InputVerdict verdict, string message)
+    {
+        switch (verdict)
+        {
+            case InputVerdict.Refused:
+                return SendErrorAsync(VoiceChatErrorCodes.RateLimited, message);
+            case InputVerdict.Exceeded:
+                StopFatal(VoiceChatErrorCodes.RateLimited, "The client kept sending faster than its limits allow.");
+                break;
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Sends client input upstream; a failing model connection ends the session with its typed error.</summary>
@@ -472,32 +524,43 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         if (_countsAcknowledged && _time.GetElapsedTime(_lastAckSent) >= _options.Resume.AckInterval)
         {
             _lastAckSent = _time.GetTimestamp();
-            await SendMessageAsync(static (writer, received) => writer.Ack(received), conversation.ClientReceived, token).ConfigureAwait(false);
+            await SendMessageAsync(static (writer, received) => writer.Ack(received), conversation.ClientMessagesSafe, token).ConfigureAwait(false);
         }
     }
 
     private void StartTimers()
     {
         Volatile.Write(ref _lastReceived, _time.GetTimestamp());
-        var period = TimeSpan.FromTicks(Math.Clamp(_options.IdleTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 5));
-        _idleTimer = _time.CreateTimer(
-            static state =>
-            {
-                var session = (VoiceSession)state!;
-                if (session._time.GetElapsedTime(Volatile.Read(ref session._lastReceived)) >= session._options.IdleTimeout)
-                {
-                    session.StopFatal(VoiceChatErrorCodes.IdleTimeout, "Nothing was received from the client for too long.");
-                }
-            },
-            this,
-            period,
-            period);
+        var checkEvery = Math.Min(_options.IdleTimeout.Ticks, _options.SendTimeout.Ticks) / 4;
+        var period = TimeSpan.FromTicks(Math.Clamp(checkEvery, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 5));
+        _watchdog = _time.CreateTimer(static state => ((VoiceSession)state!).CheckClient(), this, period, period);
+    }
+
+    /// <summary>
+    /// Ends a session whose client went quiet, or drops one that does not read: a send that has
+    /// waited longer than the send timeout (SignalR's transport send timeout) aborts the connection,
+    /// which frees the session's place and its model connection.
+    /// </summary>
+    private void CheckClient()
+    {
+        var sendStarted = Volatile.Read(ref _sendStarted);
+        if (sendStarted != 0 && _time.GetElapsedTime(sendStarted) >= _options.SendTimeout)
+        {
+            Log.SendTimedOut(_logger, SessionId, _options.SendTimeout);
+            _clientGone = true;
+            Stop(VoiceSessionStop.ClientClosed, null);
+            _transport.Abort();
+        }
+        else if (_time.GetElapsedTime(Volatile.Read(ref _lastReceived)) >= _options.IdleTimeout)
+        {
+            StopFatal(VoiceChatErrorCodes.IdleTimeout, "Nothing was received from the client for too long.");
+        }
     }
 
     private void DisposeTimers()
     {
         _startTimer?.Dispose();
-        _idleTimer?.Dispose();
+        _watchdog?.Dispose();
     }
 
     /// <summary>
@@ -581,11 +644,17 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             }
 
             _closeSent = true;
+            if (_clientGone)
+            {
+                return;
+            }
+
+            // The close timeout bounds these sends: cancelling one aborts a client that does not read.
             if (build is not null)
             {
                 try
                 {
-                    await _transport.SendAsync(build(_writer, state), binary: false, _aborted).ConfigureAwait(false);
+                    await _transport.SendAsync(build(_writer, state), binary: false, token).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -593,7 +662,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                 }
             }
 
-            await _transport.CloseAsync(closeCode, reason, _aborted).ConfigureAwait(false);
+            await _transport.CloseAsync(closeCode, reason, token).ConfigureAwait(false);
         }
         finally
         {
@@ -619,7 +688,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                 return false;
             }
 
-            await _transport.SendAsync(build(_writer, state), binary: false, _aborted).ConfigureAwait(false);
+            await TimedSendAsync(build(_writer, state), binary: false).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (IsClientGone(ex))
@@ -629,6 +698,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         }
         finally
         {
+            Volatile.Write(ref _sendStarted, 0);
             _writer.Release();
             _sendLock.Release();
         }
@@ -650,7 +720,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                 return false;
             }
 
-            await _transport.SendAsync(data, binary, _aborted).ConfigureAwait(false);
+            await TimedSendAsync(data, binary).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (IsClientGone(ex))
@@ -660,8 +730,19 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         }
         finally
         {
+            Volatile.Write(ref _sendStarted, 0);
             _sendLock.Release();
         }
+    }
+
+    /// <summary>
+    /// A send under the watchdog's eye (<see cref="CheckClient"/>); the caller holds the send lock
+    /// and clears <see cref="_sendStarted"/> when the send is over.
+    /// </summary>
+    private ValueTask TimedSendAsync(ReadOnlyMemory<byte> data, bool binary)
+    {
+        Volatile.Write(ref _sendStarted, _time.GetTimestamp());
+        return _transport.SendAsync(data, binary, _aborted);
     }
 
     private async ValueTask<bool> TryEnterSendAsync(CancellationToken token)
@@ -690,8 +771,8 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Voice session {SessionId} started for user {UserId} at {SampleRate} Hz.", EventName = "SessionStarted")]
-        public static partial void SessionStarted(ILogger logger, string sessionId, string userId, int sampleRate);
+        [LoggerMessage(1, LogLevel.Information, "Voice session {SessionId} started for user {UserId} (verified: {UserVerified}) at {SampleRate} Hz.", EventName = "SessionStarted")]
+        public static partial void SessionStarted(ILogger logger, string sessionId, string userId, bool userVerified, int sampleRate);
 
         [LoggerMessage(2, LogLevel.Information, "Voice session {SessionId} ending: {Reason} {ErrorCode}.", EventName = "SessionEnding")]
         public static partial void SessionEnding(ILogger logger, string? sessionId, VoiceSessionStop reason, string? errorCode);
@@ -711,7 +792,10 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         [LoggerMessage(7, LogLevel.Error, "Voice session {SessionId} failed.", EventName = "SessionFault")]
         public static partial void SessionFault(ILogger logger, string? sessionId, Exception exception);
 
-        [LoggerMessage(9, LogLevel.Information, "Voice session {SessionId} resumed for user {UserId} on a new connection.", EventName = "SessionResumedHere")]
-        public static partial void SessionResumed(ILogger logger, string sessionId, string userId);
+        [LoggerMessage(9, LogLevel.Warning, "Voice session {SessionId}: a send to the client took longer than {SendTimeout}; the connection is dropped.", EventName = "SendTimedOut")]
+        public static partial void SendTimedOut(ILogger logger, string? sessionId, TimeSpan sendTimeout);
+
+        [LoggerMessage(10, LogLevel.Information, "Voice session {SessionId} resumed for user {UserId} (verified: {UserVerified}) on a new connection.", EventName = "SessionResumedHere")]
+        public static partial void SessionResumed(ILogger logger, string sessionId, string userId, bool userVerified);
     }
 }

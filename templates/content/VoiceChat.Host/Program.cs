@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -24,18 +26,48 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSe
 
 // Options come from the "VoiceChat" section of appsettings.json and from environment variables
 // (VoiceChat__Gemini__ApiKey, ...). Without Google credentials the built-in Gemini Live emulator
-// answers instead, so the service runs offline on a developer's machine.
-builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials();
+// answers instead, so the service runs offline on a developer's machine. Users authenticate with
+// Firebase ID tokens (VoiceChat__Authentication__FirebaseProjectId) or any OpenID Connect issuer
+// (VoiceChat__Authentication__Authority and __Audience): docs/configuration.md.
+builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials().AddAuthentication();
+
+// Session starts per user (else per client address) and per address, through ASP.NET Core rate
+// limiting: VoiceChat:MaxSessionStartsPerMinute (10) and :MaxSessionStartsPerMinutePerAddress (60), then 429.
+builder.Services.AddRateLimiter(o =>
+{
+    o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+    o.AddVoiceChatPolicy("voice");
+});
+
+// On Cloud Run (K_SERVICE is set) every request comes through Google's front end, which appends the
+// client's address to X-Forwarded-For: without it all clients would share one address and one limit.
+if (Environment.GetEnvironmentVariable("K_SERVICE") is { Length: > 0 })
+{
+    builder.Services.Configure<ForwardedHeadersOptions>(o =>
+    {
+        o.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+        o.KnownIPNetworks.Clear();
+        o.KnownProxies.Clear();
+    });
+}
 
 var app = builder.Build();
+
+app.UseForwardedHeaders();
+app.UseRateLimiter();
 
 #if (demoPage)
 app.UseDefaultFiles();
 app.UseStaticFiles();
 #endif
 
-// Apps connect here. Chain .RequireAuthorization() once the app signs its users in.
-app.MapVoiceChat("/voice");
+// Apps connect here. It requires an authenticated user (and the service refuses to start without
+// authentication configured) unless VoiceChat:AllowAnonymous is true, as appsettings.Development.json sets it.
+app.MapVoiceChat("/voice").RequireRateLimiting("voice");
+
+// Browsers cannot set headers on a WebSocket: with authentication configured, map the ticket endpoint
+// (POST with the user's login, then connect to /voice?ticket=...):
+// app.MapVoiceChatTickets("/voice/ticket");
 
 // Liveness: the process answers (no checks). Readiness: VoiceChat's check, which fails while the
 // server drains its sessions on shutdown, so no new session is routed to a stopping instance.

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -63,5 +64,35 @@ public sealed class SampleServerTests : IAsyncLifetime
         var response = await http.GetAsync(new Uri("/", UriKind.Relative));
 
         response.StatusCode.Should().NotBe(HttpStatusCode.BadRequest);
+    }
+}
+
+/// <summary>The sample deployed with real Google credentials in Production: it needs authentication or an explicit choice of anonymous access.</summary>
+public sealed class SampleServerAuthenticationTests
+{
+    [Fact]
+    public void With_credentials_in_Production_and_no_authentication_it_refuses_to_start_saying_what_to_set()
+    {
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseEnvironment("Production")
+            .UseSetting("VoiceChat:Gemini:ApiKey", "a-real-looking-key"));
+
+        var starting = () => factory.Server;
+
+        starting.Should().Throw<InvalidOperationException>()
+            .Which.Message.Should().Contain("VoiceChat:Authentication:FirebaseProjectId").And.Contain("VoiceChat:AllowAnonymous");
+    }
+
+    [Fact]
+    public void With_credentials_in_Production_and_Firebase_configured_it_starts()
+    {
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseEnvironment("Production")
+            .UseSetting("VoiceChat:Gemini:ApiKey", "a-real-looking-key")
+            .UseSetting("VoiceChat:Authentication:FirebaseProjectId", "demo-voice"));
+
+        var starting = () => factory.Server;
+
+        starting.Should().NotThrow();
     }
 }

@@ -46,6 +46,10 @@ internal sealed class VoiceChatTestHost : IAsyncDisposable
         {
             o.Gemini.BaseUrl = liveApi.BaseUrl;
             o.Gemini.ApiKey = "test-key";
+
+            // Most tests are about the relay, not about who may use it: they opt in to anonymous
+            // clients explicitly; the authentication tests turn it off again.
+            o.AllowAnonymous = true;
             configure?.Invoke(o);
         });
         services?.Invoke(builder, voiceChat);
@@ -67,6 +71,20 @@ internal sealed class VoiceChatTestHost : IAsyncDisposable
 
     public async Task<VoiceClient> ConnectAsync(Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null) =>
         await VoiceClient.ConnectAsync(VoiceUrl, configure);
+
+    /// <summary>Attempts an upgrade that the server is expected to refuse; returns the HTTP status it answered.</summary>
+    public async Task<HttpStatusCode> RefusedUpgradeAsync(Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null)
+    {
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        configure?.Invoke(socket.Options);
+        using var timeout = new CancellationTokenSource(VoiceClient.DefaultWait);
+
+        var connecting = () => socket.ConnectAsync(VoiceUrl, timeout.Token);
+
+        await connecting.Should().ThrowAsync<System.Net.WebSockets.WebSocketException>();
+        return socket.HttpStatusCode;
+    }
 
     /// <summary>
     /// <paramref name="sessions"/> clients at once, each saying one turn at its own pitch (200 Hz, 240 Hz, …);

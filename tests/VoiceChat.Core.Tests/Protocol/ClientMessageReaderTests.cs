@@ -71,6 +71,42 @@ public sealed class ClientMessageReaderTests
         message.ErrorMessage.Should().Contain("user_id");
     }
 
+    [Theory]
+    [InlineData("u1\\nINFO forged log line")]
+    [InlineData("u1\\r")]
+    [InlineData("two words")]
+    [InlineData("quote\\\"")]
+    [InlineData("{braces}")]
+    [InlineData("caf\\u00e9")]
+    [InlineData("\\u001b[31mred")]
+    public void Identifiers_outside_the_safe_characters_are_refused(string jsonValue)
+    {
+        var user = Read($$"""{"type":"start_session","user_id":"{{jsonValue}}"}""");
+        var session = Read($$"""{"type":"start_session","user_id":"u1","session_id":"{{jsonValue}}"}""");
+
+        user.ErrorCode.Should().Be(VoiceChatErrorCodes.InvalidMessage);
+        user.ErrorMessage.Should().Contain("user_id").And.NotContain(jsonValue);
+        session.ErrorCode.Should().Be(VoiceChatErrorCodes.InvalidMessage);
+        session.ErrorMessage.Should().Contain("session_id");
+        Read($$"""{"type":"start_session","user_id":"u1","voice":"{{jsonValue}}"}""").ErrorCode.Should().Be(VoiceChatErrorCodes.InvalidMessage);
+        Read($$"""{"type":"start_session","user_id":"u1","language":"{{jsonValue}}"}""").ErrorCode.Should().Be(VoiceChatErrorCodes.InvalidMessage);
+    }
+
+    [Theory]
+    [InlineData("kX3t9PQzR2bWm8aYc1LdN0fGh4J2")] // a Firebase uid
+    [InlineData("first.last+voice@example.co.uk")]
+    [InlineData("google-oauth2|104234567890123456789")]
+    [InlineData("3f2b8c1e-9d4a-4f6b-8e2a-1c0d5b7a9e3f")]
+    [InlineData("tenant:user_42")]
+    public void Common_user_ids_are_accepted(string userId)
+    {
+        var message = Read($$"""{"type":"start_session","user_id":"{{userId}}","session_id":"{{userId}}"}""");
+
+        message.IsError.Should().BeFalse(message.ErrorMessage);
+        message.Start!.UserId.Should().Be(userId);
+        message.Start.SessionId.Should().Be(userId);
+    }
+
     [Fact]
     public void Too_many_metadata_entries_are_refused()
     {

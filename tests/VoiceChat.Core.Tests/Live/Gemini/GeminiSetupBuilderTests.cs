@@ -10,7 +10,7 @@ namespace VoiceChat.Tests.Live.Gemini;
 public sealed class GeminiSetupBuilderTests
 {
     private static LiveSessionSetup Session(string? instruction = "You are a helpful voice assistant.", string? voice = "Kore", string? language = null) =>
-        new(new LiveSessionRequest("s1", "u1", null, null, 16000, new Dictionary<string, string>(), new ClaimsPrincipal()), instruction, voice, language);
+        new(new LiveSessionRequest("s1", "u1", null, null, 16000, new Dictionary<string, string>(), new ClaimsPrincipal(), IsUserVerified: false), instruction, voice, language);
 
     private static AIFunction WeatherTool() =>
         AIFunctionFactory.Create(([Description("The city")] string city) => $"sunny in {city}", "get_weather", "Gets the current weather.");

@@ -9,7 +9,7 @@ namespace VoiceChat.Tests.Live.Integration;
 public sealed class GeminiSessionSetupCheckTests
 {
     private static LiveSessionRequest Request(string? voice = null, string? language = null) =>
-        new("s1", "u1", voice, language, 16000, new Dictionary<string, string>(), new ClaimsPrincipal(new ClaimsIdentity()));
+        new("s1", "u1", voice, language, 16000, new Dictionary<string, string>(), new ClaimsPrincipal(new ClaimsIdentity()), IsUserVerified: false);
 
     private static async Task<LiveConnectionException> ConnectFailsAsync(ServiceProvider services, LiveSessionRequest request)
     {

@@ -30,7 +30,7 @@ internal static class LiveHarness
     }
 
     public static LiveSessionRequest Request(string sessionId = "s1", int inputSampleRate = 16000) =>
-        new(sessionId, "u1", null, null, inputSampleRate, new Dictionary<string, string>(), new ClaimsPrincipal(new ClaimsIdentity()));
+        new(sessionId, "u1", null, null, inputSampleRate, new Dictionary<string, string>(), new ClaimsPrincipal(new ClaimsIdentity()), IsUserVerified: false);
 
     public static async Task<(ILiveConnection Connection, EventRecorder Events)> ConnectAsync(ServiceProvider services, LiveSessionRequest? request = null)
     {

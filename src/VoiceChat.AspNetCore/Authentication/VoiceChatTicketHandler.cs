@@ -1,0 +1,39 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace VoiceChat.AspNetCore.Authentication;
+
+/// <summary>
+/// The ticket scheme: browsers cannot set headers on a WebSocket, so the upgrade carries a ticket from
+/// <c>MapVoiceChatTickets</c> in its <c>ticket</c> query parameter. Only endpoints whose authorisation
+/// names this scheme (the voice endpoint) read it.
+/// </summary>
+internal sealed class VoiceChatTicketHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    VoiceChatTicketService tickets)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Query.TryGetValue(VoiceChatAuthenticationDefaults.TicketQueryParameter, out var values))
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        // The failure message is logged by the framework: it says why, never what the ticket was.
+        var failure = "More than one ticket.";
+        var userId = values.Count == 1 ? tickets.Redeem(values[0], out failure) : null;
+        if (userId is null)
+        {
+            return Task.FromResult(AuthenticateResult.Fail(failure));
+        }
+
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, userId)], Scheme.Name);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+    }
+}
