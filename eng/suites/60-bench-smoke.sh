@@ -68,6 +68,7 @@ start_sample() { # start_sample MODEL_PORT LOG: the sample server as its image r
   relay_port=$(free_port)
   ASPNETCORE_ENVIRONMENT=Production DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 Logging__LogLevel__Default=Warning \
   VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$1" VoiceChat__Gemini__ApiKey=bench \
+  VoiceChat__MaxSessionStartsPerMinute=1000000 VoiceChat__MaxSessionStartsPerMinutePerAddress=1000000 \
     dotnet "$sample_dll" --urls "http://127.0.0.1:$relay_port" >"$2" 2>&1 &
   relay_pid=$!
   pids+=("$relay_pid")
