@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { startCutProxy } from './support/cut-proxy.js';
 import { startSampleServer } from './support/sample-server.js';
 import { makeConversationWav } from './support/speech.js';
 
@@ -135,5 +136,91 @@ test('talking to the demo page: speech reaches the model, the answer plays, barg
     throw error;
   } finally {
     await context.close();
+  }
+});
+
+test('a connection dropped mid-reply: the page shows reconnecting…, resumes and the conversation goes on', async (t) => {
+  const proxy = await startCutProxy(server.url);
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  /** @type {string[]} */
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  // Chromium logs each reconnect attempt refused while the network is down; those are expected.
+  page.on('console', (m) => { if (m.type() === 'error' && !/^WebSocket connection to .* failed/.test(m.text())) pageErrors.push(m.text()); });
+  const demoState = () => page.evaluate(() => {
+    const d = window.voiceChatDemo;
+    return { state: d.state, states: d.states, starts: d.starts, gaps: d.gaps, errors: d.errors, transcripts: d.transcripts, turns: d.turnsCompleted, stats: d.stats() };
+  });
+
+  try {
+    // The page goes through the relay, so the test can cut its WebSocket like a lost network.
+    await page.goto(`${proxy.url}/?aec=0`);
+    await page.locator('#talk').click();
+    await page.waitForFunction(() => window.voiceChatDemo.state === 'live', null, { timeout: 20000 });
+
+    // Mid-reply: the model has started answering the first utterance and has not finished.
+    await page.waitForFunction(() => {
+      const d = window.voiceChatDemo;
+      return d.turnsCompleted === 0 && d.transcripts.some((x) => x.role === 'assistant' && !x.final);
+    }, null, { timeout: 60000, polling: 20 });
+    const beforeCut = await demoState();
+
+    // The network goes away for a while: the connection is reset and reconnect attempts fail.
+    proxy.refuse(true);
+    assert.equal(proxy.cutWebSockets(), 1, 'one WebSocket went through the relay');
+    await page.waitForFunction(() => window.voiceChatDemo.state === 'reconnecting', null, { timeout: 10000 });
+    await assert.doesNotReject(page.locator('#state', { hasText: /reconnecting…/i }).waitFor({ timeout: 5000 }));
+    assert.match(await page.locator('#activity').textContent() ?? '', /reconnecting/i);
+    await page.screenshot({ path: path.join(resultsDir, 'demo-reconnecting.png'), fullPage: true });
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the microphone keeps capturing meanwhile
+    proxy.refuse(false);
+
+    // The session resumes on a new connection: the same session, nothing missing on either side.
+    await page.waitForFunction(() => window.voiceChatDemo.state === 'live', null, { timeout: 30000 });
+    let demo = await demoState();
+    const resumedStart = demo.starts.at(-1);
+    assert.equal(demo.starts.length, 2, JSON.stringify(demo.starts));
+    assert.equal(resumedStart?.resumed, true, JSON.stringify(demo.starts));
+    assert.equal(resumedStart?.sessionId, demo.starts[0].sessionId);
+    assert.ok(demo.states.includes('reconnecting'));
+    assert.deepEqual(demo.gaps, []);
+    assert.ok(demo.stats.messagesResent > 0, 'the microphone frames captured while reconnecting were sent after the resume');
+    assert.equal(demo.stats.messagesDiscarded, 0);
+
+    // The conversation carries on: the reply under way is finished or interrupted, the second
+    // utterance (captured partly while offline) is heard and answered.
+    await page.waitForFunction((n) => {
+      const d = window.voiceChatDemo;
+      return d.turnsCompleted >= 1 && d.transcripts.filter((x) => x.role === 'assistant' && x.final).length > n;
+    }, beforeCut.transcripts.filter((x) => x.role === 'assistant' && x.final).length, { timeout: 60000, polling: 250 });
+    demo = await demoState();
+    t.diagnostic(JSON.stringify({ beforeCut: { transcripts: beforeCut.transcripts, stats: beforeCut.stats }, after: demo }));
+    assert.ok(demo.stats.received > beforeCut.stats.received);
+    assert.ok(demo.stats.samplesPlayed > beforeCut.stats.samplesPlayed, 'audio played after the resume');
+
+    // A typed turn after the resume gets an answer.
+    const assistantFinals = () => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length;
+    const finalsBefore = await page.evaluate(assistantFinals);
+    await page.locator('#text-input').fill('Are you still there?');
+    await page.locator('#send').click();
+    await page.waitForFunction((n) => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length > n,
+      finalsBefore, { timeout: 30000 });
+    assert.match(await page.locator('#state').textContent() ?? '', /live/i);
+
+    demo = await demoState();
+    assert.deepEqual(demo.errors, [], 'a resumed drop is not an error');
+    assert.deepEqual(pageErrors, []);
+    await page.screenshot({ path: path.join(resultsDir, 'demo-resumed.png'), fullPage: true });
+    await page.locator('#talk').click();
+    await page.waitForFunction(() => window.voiceChatDemo.state === 'closed', null, { timeout: 10000 });
+  } catch (error) {
+    await page.screenshot({ path: path.join(resultsDir, 'demo-reconnect-failure.png'), fullPage: true }).catch(() => {});
+    t.diagnostic(`page: ${JSON.stringify(await demoState().catch(() => null))}`);
+    t.diagnostic(`server output:\n${server.output().slice(-4000)}`);
+    throw error;
+  } finally {
+    await context.close();
+    await proxy.close();
   }
 });
