@@ -51,6 +51,45 @@ after(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
+/**
+ * A phone-sized page for the demo, with its errors collected.
+ * @param {RegExp} [expectedConsoleErrors] console errors the test expects (left out of `pageErrors`)
+ */
+async function openPhonePage(expectedConsoleErrors) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  /** @type {string[]} */
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' && !expectedConsoleErrors?.test(m.text())) pageErrors.push(m.text()); });
+  return { context, page, pageErrors };
+}
+
+/**
+ * Opens the demo from `baseUrl` and presses the talk button; returns once the session is live.
+ * @param {import('playwright-core').Page} page
+ * @param {string} baseUrl
+ */
+async function startTalking(page, baseUrl) {
+  await page.goto(`${baseUrl}/?aec=0`);
+  await page.locator('#talk').click();
+  await page.waitForFunction(() => window.voiceChatDemo.state === 'live', null, { timeout: 20000 });
+}
+
+/**
+ * Types a turn and waits for the assistant's next final transcript.
+ * @param {import('playwright-core').Page} page
+ * @param {string} text
+ */
+async function typeAndAwaitAnswer(page, text) {
+  const assistantFinals = () => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length;
+  const before = await page.evaluate(assistantFinals);
+  await page.locator('#text-input').fill(text);
+  await page.locator('#send').click();
+  await page.waitForFunction((n) => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length > n,
+    before, { timeout: 30000 });
+}
+
 test('GET / serves the demo page and the client library as JavaScript modules', async () => {
   const page = await fetch(`${server.url}/`);
   assert.equal(page.status, 200);
@@ -63,17 +102,10 @@ test('GET / serves the demo page and the client library as JavaScript modules', 
 });
 
 test('talking to the demo page: speech reaches the model, the answer plays, barge-in flushes playback', async (t) => {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  /** @type {string[]} */
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+  const { context, page, pageErrors } = await openPhonePage();
 
   try {
-    await page.goto(`${server.url}/?aec=0`);
-    await page.locator('#talk').click();
-    await page.waitForFunction(() => window.voiceChatDemo.state === 'live', null, { timeout: 20000 });
+    await startTalking(page, server.url);
 
     // The whole script: first answer, barge-in, second answer. Generous: CI machines are slow.
     await page.waitForFunction(() => {
@@ -116,12 +148,7 @@ test('talking to the demo page: speech reaches the model, the answer plays, barg
     assert.equal(demo.state, 'live');
 
     // A typed turn gets an answer too.
-    const assistantFinals = () => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length;
-    const before = await page.evaluate(assistantFinals);
-    await page.locator('#text-input').fill('What is the weather in Paris?');
-    await page.locator('#send').click();
-    await page.waitForFunction((n) => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length > n,
-      before, { timeout: 30000 });
+    await typeAndAwaitAnswer(page, 'What is the weather in Paris?');
     assert.equal(await page.locator('#text-input').inputValue(), '');
     assert.equal(await page.locator('.utterance[data-typed="true"]').last().textContent(), 'YouWhat is the weather in Paris?');
 
@@ -141,13 +168,8 @@ test('talking to the demo page: speech reaches the model, the answer plays, barg
 
 test('a connection dropped mid-reply: the page shows reconnecting…, resumes and the conversation goes on', async (t) => {
   const proxy = await startCutProxy(server.url);
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  /** @type {string[]} */
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
   // Chromium logs each reconnect attempt refused while the network is down; those are expected.
-  page.on('console', (m) => { if (m.type() === 'error' && !/^WebSocket connection to .* failed/.test(m.text())) pageErrors.push(m.text()); });
+  const { context, page, pageErrors } = await openPhonePage(/^WebSocket connection to .* failed/);
   const demoState = () => page.evaluate(() => {
     const d = window.voiceChatDemo;
     return { state: d.state, states: d.states, starts: d.starts, gaps: d.gaps, errors: d.errors, transcripts: d.transcripts, turns: d.turnsCompleted, stats: d.stats() };
@@ -155,9 +177,7 @@ test('a connection dropped mid-reply: the page shows reconnecting…, resumes an
 
   try {
     // The page goes through the relay, so the test can cut its WebSocket like a lost network.
-    await page.goto(`${proxy.url}/?aec=0`);
-    await page.locator('#talk').click();
-    await page.waitForFunction(() => window.voiceChatDemo.state === 'live', null, { timeout: 20000 });
+    await startTalking(page, proxy.url);
 
     // Mid-reply: the model has started answering the first utterance and has not finished.
     await page.waitForFunction(() => {
@@ -200,12 +220,7 @@ test('a connection dropped mid-reply: the page shows reconnecting…, resumes an
     assert.ok(demo.stats.samplesPlayed > beforeCut.stats.samplesPlayed, 'audio played after the resume');
 
     // A typed turn after the resume gets an answer.
-    const assistantFinals = () => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length;
-    const finalsBefore = await page.evaluate(assistantFinals);
-    await page.locator('#text-input').fill('Are you still there?');
-    await page.locator('#send').click();
-    await page.waitForFunction((n) => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length > n,
-      finalsBefore, { timeout: 30000 });
+    await typeAndAwaitAnswer(page, 'Are you still there?');
     assert.match(await page.locator('#state').textContent() ?? '', /live/i);
 
     demo = await demoState();
