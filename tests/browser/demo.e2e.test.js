@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { startCutProxy } from './support/cut-proxy.js';
 import { startSampleServer } from './support/sample-server.js';
 import { makeConversationWav } from './support/speech.js';
 
@@ -50,6 +51,45 @@ after(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
+/**
+ * A phone-sized page for the demo, with its errors collected.
+ * @param {RegExp} [expectedConsoleErrors] console errors the test expects (left out of `pageErrors`)
+ */
+async function openPhonePage(expectedConsoleErrors) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  /** @type {string[]} */
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' && !expectedConsoleErrors?.test(m.text())) pageErrors.push(m.text()); });
+  return { context, page, pageErrors };
+}
+
+/**
+ * Opens the demo from `baseUrl` and presses the talk button; returns once the session is live.
+ * @param {import('playwright-core').Page} page
+ * @param {string} baseUrl
+ */
+async function startTalking(page, baseUrl) {
+  await page.goto(`${baseUrl}/?aec=0`);
+  await page.locator('#talk').click();
+  await page.waitForFunction(() => window.voiceChatDemo.state === 'live', null, { timeout: 20000 });
+}
+
+/**
+ * Types a turn and waits for the assistant's next final transcript.
+ * @param {import('playwright-core').Page} page
+ * @param {string} text
+ */
+async function typeAndAwaitAnswer(page, text) {
+  const assistantFinals = () => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length;
+  const before = await page.evaluate(assistantFinals);
+  await page.locator('#text-input').fill(text);
+  await page.locator('#send').click();
+  await page.waitForFunction((n) => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length > n,
+    before, { timeout: 30000 });
+}
+
 test('GET / serves the demo page and the client library as JavaScript modules', async () => {
   const page = await fetch(`${server.url}/`);
   assert.equal(page.status, 200);
@@ -62,17 +102,10 @@ test('GET / serves the demo page and the client library as JavaScript modules', 
 });
 
 test('talking to the demo page: speech reaches the model, the answer plays, barge-in flushes playback', async (t) => {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  /** @type {string[]} */
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+  const { context, page, pageErrors } = await openPhonePage();
 
   try {
-    await page.goto(`${server.url}/?aec=0`);
-    await page.locator('#talk').click();
-    await page.waitForFunction(() => window.voiceChatDemo.state === 'live', null, { timeout: 20000 });
+    await startTalking(page, server.url);
 
     // The whole script: first answer, barge-in, second answer. Generous: CI machines are slow.
     await page.waitForFunction(() => {
@@ -115,12 +148,7 @@ test('talking to the demo page: speech reaches the model, the answer plays, barg
     assert.equal(demo.state, 'live');
 
     // A typed turn gets an answer too.
-    const assistantFinals = () => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length;
-    const before = await page.evaluate(assistantFinals);
-    await page.locator('#text-input').fill('What is the weather in Paris?');
-    await page.locator('#send').click();
-    await page.waitForFunction((n) => window.voiceChatDemo.transcripts.filter((x) => x.role === 'assistant' && x.final).length > n,
-      before, { timeout: 30000 });
+    await typeAndAwaitAnswer(page, 'What is the weather in Paris?');
     assert.equal(await page.locator('#text-input').inputValue(), '');
     assert.equal(await page.locator('.utterance[data-typed="true"]').last().textContent(), 'YouWhat is the weather in Paris?');
 
@@ -135,5 +163,79 @@ test('talking to the demo page: speech reaches the model, the answer plays, barg
     throw error;
   } finally {
     await context.close();
+  }
+});
+
+test('a connection dropped mid-reply: the page shows reconnecting…, resumes and the conversation goes on', async (t) => {
+  const proxy = await startCutProxy(server.url);
+  // Chromium logs each reconnect attempt refused while the network is down; those are expected.
+  const { context, page, pageErrors } = await openPhonePage(/^WebSocket connection to .* failed/);
+  const demoState = () => page.evaluate(() => {
+    const d = window.voiceChatDemo;
+    return { state: d.state, states: d.states, starts: d.starts, gaps: d.gaps, errors: d.errors, transcripts: d.transcripts, turns: d.turnsCompleted, stats: d.stats() };
+  });
+
+  try {
+    // The page goes through the relay, so the test can cut its WebSocket like a lost network.
+    await startTalking(page, proxy.url);
+
+    // Mid-reply: the model has started answering the first utterance and has not finished.
+    await page.waitForFunction(() => {
+      const d = window.voiceChatDemo;
+      return d.turnsCompleted === 0 && d.transcripts.some((x) => x.role === 'assistant' && !x.final);
+    }, null, { timeout: 60000, polling: 20 });
+    const beforeCut = await demoState();
+
+    // The network goes away for a while: the connection is reset and reconnect attempts fail.
+    proxy.refuse(true);
+    assert.equal(proxy.cutWebSockets(), 1, 'one WebSocket went through the relay');
+    await page.waitForFunction(() => window.voiceChatDemo.state === 'reconnecting', null, { timeout: 10000 });
+    await assert.doesNotReject(page.locator('#state', { hasText: /reconnecting…/i }).waitFor({ timeout: 5000 }));
+    assert.match(await page.locator('#activity').textContent() ?? '', /reconnecting/i);
+    await page.screenshot({ path: path.join(resultsDir, 'demo-reconnecting.png'), fullPage: true });
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the microphone keeps capturing meanwhile
+    proxy.refuse(false);
+
+    // The session resumes on a new connection: the same session, nothing missing on either side.
+    await page.waitForFunction(() => window.voiceChatDemo.state === 'live', null, { timeout: 30000 });
+    let demo = await demoState();
+    const resumedStart = demo.starts.at(-1);
+    assert.equal(demo.starts.length, 2, JSON.stringify(demo.starts));
+    assert.equal(resumedStart?.resumed, true, JSON.stringify(demo.starts));
+    assert.equal(resumedStart?.sessionId, demo.starts[0].sessionId);
+    assert.ok(demo.states.includes('reconnecting'));
+    assert.deepEqual(demo.gaps, []);
+    assert.ok(demo.stats.messagesResent > 0, 'the microphone frames captured while reconnecting were sent after the resume');
+    assert.equal(demo.stats.messagesDiscarded, 0);
+
+    // The conversation carries on: the reply under way is finished or interrupted, the second
+    // utterance (captured partly while offline) is heard and answered.
+    await page.waitForFunction((n) => {
+      const d = window.voiceChatDemo;
+      return d.turnsCompleted >= 1 && d.transcripts.filter((x) => x.role === 'assistant' && x.final).length > n;
+    }, beforeCut.transcripts.filter((x) => x.role === 'assistant' && x.final).length, { timeout: 60000, polling: 250 });
+    demo = await demoState();
+    t.diagnostic(JSON.stringify({ beforeCut: { transcripts: beforeCut.transcripts, stats: beforeCut.stats }, after: demo }));
+    assert.ok(demo.stats.received > beforeCut.stats.received);
+    assert.ok(demo.stats.samplesPlayed > beforeCut.stats.samplesPlayed, 'audio played after the resume');
+
+    // A typed turn after the resume gets an answer.
+    await typeAndAwaitAnswer(page, 'Are you still there?');
+    assert.match(await page.locator('#state').textContent() ?? '', /live/i);
+
+    demo = await demoState();
+    assert.deepEqual(demo.errors, [], 'a resumed drop is not an error');
+    assert.deepEqual(pageErrors, []);
+    await page.screenshot({ path: path.join(resultsDir, 'demo-resumed.png'), fullPage: true });
+    await page.locator('#talk').click();
+    await page.waitForFunction(() => window.voiceChatDemo.state === 'closed', null, { timeout: 10000 });
+  } catch (error) {
+    await page.screenshot({ path: path.join(resultsDir, 'demo-reconnect-failure.png'), fullPage: true }).catch(() => {});
+    t.diagnostic(`page: ${JSON.stringify(await demoState().catch(() => null))}`);
+    t.diagnostic(`server output:\n${server.output().slice(-4000)}`);
+    throw error;
+  } finally {
+    await context.close();
+    await proxy.close();
   }
 });

@@ -11,6 +11,8 @@ export const OUTPUT_SAMPLE_RATE = 24000;
  * @property {string} [userId] `user_id`; may be omitted when the endpoint authenticates the user
  * @property {string} [sessionId] `session_id`
  * @property {string} [resumeToken] `resume_token` from an earlier `session_started`
+ * @property {number} [received] `received`: numbered server messages received so far (0 for a new
+ *   session); sending it makes the client a counting client
  * @property {string} [voice] `voice`
  * @property {string} [language] `language` (BCP-47)
  * @property {number} [inputSampleRate] `input_sample_rate` (8000, 16000, 24000 or 48000)
@@ -28,6 +30,10 @@ export function encodeStartSession(options = {}) {
   if (options.userId !== undefined) msg.user_id = requireIdentifier(options.userId, 'userId');
   if (options.sessionId !== undefined) msg.session_id = requireIdentifier(options.sessionId, 'sessionId');
   if (options.resumeToken !== undefined && options.resumeToken !== null) msg.resume_token = String(options.resumeToken);
+  if (options.received !== undefined) {
+    if (!Number.isSafeInteger(options.received) || options.received < 0) throw new RangeError('received must be a whole number, 0 or more.');
+    msg.received = options.received;
+  }
   if (options.voice !== undefined) msg.voice = String(options.voice);
   if (options.language !== undefined) msg.language = String(options.language);
   if (options.inputSampleRate !== undefined) {
@@ -78,6 +84,15 @@ export function encodeEndSession() {
   return '{"type":"end_session"}';
 }
 
+/**
+ * The count of numbered server messages received (`ack`).
+ * @param {number} received
+ * @returns {string}
+ */
+export function encodeAck(received) {
+  return JSON.stringify({ type: 'ack', received });
+}
+
 /** @returns {string} */
 export function encodeAudioStreamEnd() {
   return '{"type":"audio_stream_end"}';
@@ -93,8 +108,13 @@ export function encodeActivityEnd() {
   return '{"type":"activity_end"}';
 }
 
+/** Server message types that are numbered for resuming (binary audio frames are numbered too). */
+export const NUMBERED_SERVER_TYPES = Object.freeze(['transcript', 'interrupted', 'turn_complete', 'tool_call']);
+
 /**
- * @typedef {{type:'session_started', sessionId:string, resumeToken:string|null, inputSampleRate:number, outputSampleRate:number, resumed:boolean}
+ * @typedef {{type:'session_started', sessionId:string, resumeToken:string|null, inputSampleRate:number, outputSampleRate:number, resumed:boolean,
+ *     received:number|null, replayFrom:number|null, resumeFailed:string|null}
+ *   | {type:'ack', received:number}
  *   | {type:'transcript', role:'user'|'assistant', text:string, final:boolean}
  *   | {type:'interrupted'} | {type:'turn_complete'}
  *   | {type:'tool_call', name:string, status:string}
@@ -118,6 +138,7 @@ export function decodeServerMessage(text) {
     throw new SyntaxError('A server text frame must be a JSON object.');
   }
   const str = (/** @type {unknown} */ v, fallback = '') => (typeof v === 'string' ? v : fallback);
+  const count = (/** @type {unknown} */ v) => (Number.isSafeInteger(v) && /** @type {number} */ (v) >= 0 ? /** @type {number} */ (v) : null);
   switch (raw.type) {
     case 'session_started':
       return {
@@ -127,7 +148,12 @@ export function decodeServerMessage(text) {
         inputSampleRate: typeof raw.input_sample_rate === 'number' ? raw.input_sample_rate : 16000,
         outputSampleRate: typeof raw.output_sample_rate === 'number' ? raw.output_sample_rate : OUTPUT_SAMPLE_RATE,
         resumed: raw.resumed === true,
+        received: count(raw.received),
+        replayFrom: count(raw.replay_from),
+        resumeFailed: typeof raw.resume_failed === 'string' ? raw.resume_failed : null,
       };
+    case 'ack':
+      return { type: 'ack', received: count(raw.received) ?? 0 };
     case 'transcript':
       return {
         type: 'transcript',

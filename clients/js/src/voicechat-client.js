@@ -1,17 +1,22 @@
 // VoiceChatClient: one voice session over client protocol v1 (docs/protocol.md).
 import {
   decodeServerMessage,
+  encodeAck,
+  encodeActivityEnd,
+  encodeActivityStart,
   encodeAudioStreamEnd,
   encodeEndSession,
   encodePing,
   encodeStartSession,
   encodeText,
   INPUT_SAMPLE_RATES,
+  NUMBERED_SERVER_TYPES,
   OUTPUT_SAMPLE_RATE,
 } from './messages.js';
 import { decodePcm16, encodePcm16 } from './pcm.js';
 import { TranscriptAssembler } from './transcripts.js';
 import { backoffDelay, shouldReconnect } from './reconnect.js';
+import { ReceivedMessages, SentMessages } from './resume.js';
 import { AudioPlayer } from './audio-player.js';
 import { Microphone } from './microphone.js';
 
@@ -28,7 +33,12 @@ import { Microphone } from './microphone.js';
  *   text-only use or custom audio handling through the `audio` event
  * @property {AudioContext} [audioContext] use this context instead of creating one
  * @property {MediaTrackConstraints} [microphone] extra getUserMedia audio constraints
- * @property {{ maxAttempts?: number, baseMs?: number, maxMs?: number }} [reconnect] bounded reconnects (5 attempts, 250 ms doubling to 5 s)
+ * @property {{ maxAttempts?: number, baseMs?: number, maxMs?: number }} [reconnect] bounded reconnects (8 attempts, 250 ms
+ *   doubling to 5 s: about 23 s at most, within the server's default resume window of 30 s)
+ * @property {{ ackEvery?: number, ackIntervalMs?: number, maxBufferBytes?: number }} [resume] counting for resumes:
+ *   `ack` after `ackEvery` numbered server messages (8) or `ackIntervalMs` after the first unacknowledged one (250);
+ *   numbered messages sent or captured while reconnecting are kept until the server acknowledges them, up to
+ *   `maxBufferBytes` (1 MiB, about 32 s of 16 kHz microphone audio); past it the oldest are let go
  * @property {number} [startTimeoutMs] how long `connect` waits for `session_started` (15000)
  * @property {number} [keepAliveMs] send a `ping` after this long without sending anything, so a muted
  *   session is not closed for idleness by the server (20000; 0 turns it off)
@@ -105,6 +115,14 @@ export class VoiceChatClient extends EventTarget {
   #keepAlive = null;
   /** @type {Map<string, { sentAt: number, resolve: (ms: number) => void, timer: ReturnType<typeof setTimeout> }>} */
   #pings = new Map();
+  /** Numbered messages sent, kept until the server acknowledges them. */
+  #sent;
+  /** Numbered server messages received. */
+  #received = new ReceivedMessages();
+  #ackedCount = 0;
+  #sinceAck = 0;
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  #ackTimer = null;
 
   /** Id of the session (the client's or the server's). */
   sessionId = /** @type {string | null} */ (null);
@@ -120,13 +138,19 @@ export class VoiceChatClient extends EventTarget {
   stats = {
     bytesSent: 0,
     framesSent: 0,
-    /** microphone frames dropped because no session was live (connecting, reconnecting) */
+    /** microphone frames dropped because there was no session (before the first `session_started`, after the end) */
     framesDropped: 0,
     bytesReceived: 0,
     framesReceived: 0,
     interruptions: 0,
     turnsCompleted: 0,
     reconnects: 0,
+    /** numbered messages sent again after a resume (the server had not received them) */
+    messagesResent: 0,
+    /** kept messages let go unsent: past `resume.maxBufferBytes`, or when a resume failed */
+    messagesDiscarded: 0,
+    /** replayed server messages the client already had, skipped */
+    duplicatesSkipped: 0,
   };
 
   /** @param {ClientOptions} [options] */
@@ -140,7 +164,8 @@ export class VoiceChatClient extends EventTarget {
       startTimeoutMs: 15000,
       keepAliveMs: 20000,
       ...options,
-      reconnect: { maxAttempts: 5, baseMs: 250, maxMs: 5000, ...options.reconnect },
+      reconnect: { maxAttempts: 8, baseMs: 250, maxMs: 5000, ...options.reconnect },
+      resume: { ackEvery: 8, ackIntervalMs: 250, maxBufferBytes: 1024 * 1024, ...options.resume },
     };
     const { inputSampleRate, frameMs, keepAliveMs } = this.#options;
     if (!INPUT_SAMPLE_RATES.includes(inputSampleRate)) {
@@ -152,6 +177,11 @@ export class VoiceChatClient extends EventTarget {
     if (typeof keepAliveMs !== 'number' || !(keepAliveMs >= 0)) {
       throw new RangeError('keepAliveMs must be 0 or a positive number of milliseconds.');
     }
+    const { ackEvery, ackIntervalMs, maxBufferBytes } = this.#options.resume;
+    if (!Number.isInteger(ackEvery) || ackEvery < 1 || !(ackIntervalMs > 0) || !(maxBufferBytes > 0)) {
+      throw new RangeError('resume needs ackEvery ≥ 1, ackIntervalMs > 0 and maxBufferBytes > 0.');
+    }
+    this.#sent = new SentMessages(maxBufferBytes);
   }
 
   /** @returns {ClientState} */
@@ -162,6 +192,16 @@ export class VoiceChatClient extends EventTarget {
   /** The AudioContext used for playback and capture, if any. */
   get audioContext() {
     return this.#context;
+  }
+
+  /** Numbered server messages received in this session (what `ack` and a resume's `start_session` carry). */
+  get received() {
+    return this.#received.count;
+  }
+
+  /** Numbered messages sent (or captured while reconnecting) that the server has not acknowledged yet. */
+  get unacknowledged() {
+    return this.#sent.length;
   }
 
   /** Whether the microphone is capturing. */
@@ -187,6 +227,7 @@ export class VoiceChatClient extends EventTarget {
     this.#userStopped = false;
     this.resumeToken = null;
     this.sessionId = session.sessionId ?? null;
+    this.#startCounting();
     if (this.#options.audio && !this.#context) {
       this.#ownsContext = !this.#options.audioContext;
       this.#context = this.#options.audioContext ?? new AudioContext({ latencyHint: 'interactive' });
@@ -242,7 +283,7 @@ export class VoiceChatClient extends EventTarget {
     this.#microphone?.setEnabled(enabled);
     if (!enabled) {
       this.inputLevel = 0;
-      this.#sendText(encodeAudioStreamEnd());
+      this.#sendNumbered(encodeAudioStreamEnd());
     }
   }
 
@@ -252,35 +293,39 @@ export class VoiceChatClient extends EventTarget {
     this.#microphone.stop();
     this.#microphone = null;
     this.inputLevel = 0;
-    this.#sendText(encodeAudioStreamEnd());
+    this.#sendNumbered(encodeAudioStreamEnd());
   }
 
   /**
    * Sends PCM16 samples at `inputSampleRate` yourself (instead of, or besides, the microphone).
+   * While the client reconnects the frame is kept and sent after the resume.
    * @param {Int16Array} samples
-   * @returns {boolean} false when no session is live (the samples are dropped)
+   * @returns {boolean} false when there is no session (the samples are dropped)
    */
   sendAudio(samples) {
-    const ws = this.#liveSocket();
-    if (!ws) {
+    if (!this.#sendNumbered(encodePcm16(samples))) {
       this.stats.framesDropped++;
       return false;
     }
-    const frame = encodePcm16(samples);
-    ws.send(frame);
-    this.#lastSentAt = performance.now();
-    this.stats.framesSent++;
-    this.stats.bytesSent += frame.byteLength;
     return true;
   }
 
   /**
-   * Sends a typed user turn.
+   * Sends a typed user turn (kept and sent after the resume while the client reconnects).
    * @param {string} text
    */
   sendText(text) {
-    if (!this.#liveSocket()) throw new VoiceChatError('not_live', 'No session is live.', false);
-    this.#sendText(encodeText(text));
+    if (!this.#sendNumbered(encodeText(text))) throw new VoiceChatError('not_live', 'No session is live.', false);
+  }
+
+  /** Marks the start of the user's speech (`activity_start`; servers in manual activity detection only). */
+  sendActivityStart() {
+    if (!this.#sendNumbered(encodeActivityStart())) throw new VoiceChatError('not_live', 'No session is live.', false);
+  }
+
+  /** Marks the end of the user's speech (`activity_end`; servers in manual activity detection only). */
+  sendActivityEnd() {
+    if (!this.#sendNumbered(encodeActivityEnd())) throw new VoiceChatError('not_live', 'No session is live.', false);
   }
 
   /**
@@ -338,6 +383,79 @@ export class VoiceChatClient extends EventTarget {
       ws.send(text);
       this.#lastSentAt = performance.now();
     }
+  }
+
+  /**
+   * Numbers a message that carries the conversation, keeps it until the server acknowledges it and
+   * sends it when the session is live; while reconnecting it is only kept (sent after the resume).
+   * @param {string|ArrayBuffer} message
+   * @returns {boolean} false when there is no session to send it in
+   */
+  #sendNumbered(message) {
+    if (this.#state !== 'live' && this.#state !== 'reconnecting') return false;
+    const discarded = this.#sent.add(message);
+    this.stats.messagesDiscarded += discarded;
+    // A socket that dropped a moment ago (its close not handled yet) gets nothing: the resume resends it.
+    const ws = this.#liveSocket();
+    if (ws) this.#transmit(ws, message);
+    return true;
+  }
+
+  /**
+   * @param {WebSocket} ws
+   * @param {string|ArrayBuffer} message
+   */
+  #transmit(ws, message) {
+    ws.send(message);
+    this.#lastSentAt = performance.now();
+    if (typeof message !== 'string') {
+      this.stats.framesSent++;
+      this.stats.bytesSent += message.byteLength;
+    }
+  }
+
+  /** A new session (not a resume): both counts start from 0. */
+  #startCounting() {
+    this.stats.messagesDiscarded += this.#sent.reset();
+    this.#received.reset();
+    this.#ackedCount = 0;
+    this.#sinceAck = 0;
+    this.#clearAckTimer();
+  }
+
+  /**
+   * Counts a numbered server message; acknowledges every `ackEvery` messages, or `ackIntervalMs`
+   * after the first one not yet acknowledged.
+   * @returns {boolean} false for a replayed message the client already had (to be skipped)
+   */
+  #countReceived() {
+    if (!this.#received.accept()) {
+      this.stats.duplicatesSkipped++;
+      return false;
+    }
+    const { ackEvery, ackIntervalMs } = this.#options.resume;
+    if (++this.#sinceAck >= ackEvery) {
+      this.#sendAck();
+    } else if (this.#ackTimer === null) {
+      this.#ackTimer = setTimeout(() => this.#sendAck(), ackIntervalMs);
+      /** @type {any} */ (this.#ackTimer).unref?.();
+    }
+    return true;
+  }
+
+  #sendAck() {
+    this.#clearAckTimer();
+    this.#sinceAck = 0;
+    const count = this.#received.count;
+    if (count > this.#ackedCount && this.#liveSocket()) {
+      this.#ackedCount = count;
+      this.#sendText(encodeAck(count));
+    }
+  }
+
+  #clearAckTimer() {
+    if (this.#ackTimer !== null) clearTimeout(this.#ackTimer);
+    this.#ackTimer = null;
   }
 
   /**
@@ -432,6 +550,7 @@ export class VoiceChatClient extends EventTarget {
           userId: this.#session.userId,
           sessionId: this.sessionId ?? undefined,
           resumeToken: this.resumeToken ?? undefined,
+          received: this.#received.count,
           voice: this.#session.voice,
           language: this.#session.language,
           inputSampleRate: this.#options.inputSampleRate,
@@ -447,7 +566,7 @@ export class VoiceChatClient extends EventTarget {
             clearTimeout(timer);
             resolve(started);
           }, fail);
-        } else {
+        } else if (this.#countReceived()) {
           this.#onAudioFrame(event.data);
         }
       };
@@ -480,14 +599,32 @@ export class VoiceChatClient extends EventTarget {
       this.#emit('error', { code: 'invalid_server_message', message: 'The server sent a text frame that is not a JSON object.', fatal: false, source: 'client' });
       return;
     }
+    if (NUMBERED_SERVER_TYPES.includes(msg.type) && !this.#countReceived()) return;
     switch (msg.type) {
       case 'session_started':
         conn.started = true;
         this.sessionId = msg.sessionId;
         this.resumeToken = msg.resumeToken;
+        if (msg.resumed) {
+          this.#onResumed(conn, msg.received, msg.replayFrom);
+        } else {
+          // A fresh session; after a token that did not resume, what was kept belonged to the old one.
+          const discarded = this.#sent.length;
+          this.#startCounting();
+          if (msg.resumeFailed !== null) {
+            this.transcripts.closeOpen();
+            this.#emit('resume_failed', { reason: msg.resumeFailed, discarded });
+          }
+        }
         this.#setState('live');
-        this.#emit('session_started', { sessionId: msg.sessionId, resumed: msg.resumed, inputSampleRate: msg.inputSampleRate, outputSampleRate: msg.outputSampleRate });
+        this.#emit('session_started', {
+          sessionId: msg.sessionId, resumed: msg.resumed, inputSampleRate: msg.inputSampleRate, outputSampleRate: msg.outputSampleRate,
+          received: msg.received, replayFrom: msg.replayFrom,
+        });
         onStarted({ sessionId: msg.sessionId, resumed: msg.resumed });
+        break;
+      case 'ack':
+        this.#sent.acknowledge(msg.received);
         break;
       case 'transcript': {
         const utterance = this.transcripts.apply(msg.role, msg.text, msg.final);
@@ -541,6 +678,26 @@ export class VoiceChatClient extends EventTarget {
     }
   }
 
+  /**
+   * A resume: what the server did not receive goes again, in order, before anything new; its
+   * replay starts at `replayFrom` (a gap when the server dropped messages in between).
+   * @param {Connection} conn
+   * @param {number | null} serverReceived
+   * @param {number | null} replayFrom
+   */
+  #onResumed(conn, serverReceived, replayFrom) {
+    const gap = this.#received.resume(replayFrom);
+    this.#ackedCount = this.#received.count;
+    this.#sinceAck = 0;
+    this.#clearAckTimer();
+    const { resend, lost } = this.#sent.resume(serverReceived ?? this.#sent.last);
+    for (const message of resend) this.#transmit(conn.ws, message);
+    this.stats.messagesResent += resend.length;
+    this.stats.messagesDiscarded += lost;
+    if (gap) this.#emit('gap', { direction: 'received', from: gap.from, to: gap.to, missed: gap.to - gap.from + 1 });
+    if (lost > 0) this.#emit('gap', { direction: 'sent', from: (serverReceived ?? 0) + 1, to: (serverReceived ?? 0) + lost, missed: lost });
+  }
+
   /** @param {ArrayBuffer} data */
   #onAudioFrame(data) {
     const samples = decodePcm16(data);
@@ -557,7 +714,7 @@ export class VoiceChatClient extends EventTarget {
    * @param {string} reason
    */
   #onClosed(conn, code, reason) {
-    this.transcripts.closeOpen();
+    this.#clearAckTimer();
     const reconnect = shouldReconnect({
       userStopped: this.#userStopped,
       sessionEnded: conn.ended,
@@ -566,25 +723,32 @@ export class VoiceChatClient extends EventTarget {
       fatalErrorCode: conn.fatalErrorCode,
     });
     if (this.#userStopped) return; // stop() finishes the job
-    if (!conn.ended && !conn.goingAway && conn.fatalErrorCode === null) {
-      this.#emit('error', { code: 'connection_lost', message: `The connection was lost (code ${code}).`, fatal: !reconnect, source: 'socket' });
-    }
     if (reconnect) {
-      void this.#reconnect(conn.goingAway);
+      // Not an error: the session goes on after the resume, and nothing sent or received is lost.
+      void this.#reconnect(conn.goingAway ? 'going_away' : conn.fatalErrorCode ?? 'connection_lost', code);
       return;
     }
+    if (!conn.ended && conn.fatalErrorCode === null) {
+      this.#emit('error', { code: 'connection_lost', message: `The connection was lost (code ${code}).`, fatal: true, source: 'socket' });
+    }
+    this.transcripts.closeOpen();
     this.#emit('closed', { code, reason });
     this.#release();
     this.#setState('closed');
   }
 
-  /** @param {boolean} goingAway */
-  async #reconnect(goingAway) {
+  /**
+   * Reconnects with back-off (at once after `going_away`) and resumes the session with its token
+   * and count; bounded by `reconnect.maxAttempts`.
+   * @param {string} cause `going_away`, `connection_lost` or the code of a fatal error worth retrying
+   * @param {number} closeCode
+   */
+  async #reconnect(cause, closeCode) {
     this.#setState('reconnecting');
     const { maxAttempts, baseMs, maxMs } = this.#options.reconnect;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const delayMs = backoffDelay(attempt, { baseMs, maxMs, immediateFirst: goingAway });
-      this.#emit('reconnecting', { attempt: attempt + 1, delayMs });
+      const delayMs = backoffDelay(attempt, { baseMs, maxMs, immediateFirst: cause === 'going_away' });
+      this.#emit('reconnecting', { attempt: attempt + 1, delayMs, cause, closeCode });
       await new Promise((resolve) => {
         const timer = setTimeout(resolve, delayMs);
         this.#cancelWait = () => { clearTimeout(timer); resolve(undefined); };
@@ -603,6 +767,7 @@ export class VoiceChatClient extends EventTarget {
       }
     }
     if (this.#userStopped) return;
+    this.transcripts.closeOpen();
     this.#emit('error', { code: 'reconnect_failed', message: 'Could not reconnect to the voice server.', fatal: true, source: 'socket' });
     this.#emit('closed', { code: 1006, reason: 'reconnect_failed' });
     this.#release();
@@ -610,6 +775,7 @@ export class VoiceChatClient extends EventTarget {
   }
 
   #release() {
+    this.#clearAckTimer();
     this.#microphone?.stop();
     this.#microphone = null;
     this.inputLevel = 0;

@@ -2,100 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VoiceChatClient } from '../src/voicechat-client.js';
-
-class FakeWebSocket {
-  /** @type {FakeWebSocket[]} */
-  static instances = [];
-  static CONNECTING = 0;
-  static OPEN = 1;
-  static CLOSING = 2;
-  static CLOSED = 3;
-
-  /**
-   * @param {string} url
-   * @param {string[]} [protocols]
-   * @param {{ headers?: Record<string, string> }} [options] what Node's `ws` takes; browsers take no headers
-   */
-  constructor(url, protocols, options) {
-    this.url = url;
-    this.options = options;
-    this.readyState = 0;
-    this.binaryType = 'blob';
-    /** @type {(string|ArrayBuffer)[]} */
-    this.sent = [];
-    this.closeCode = /** @type {number|null} */ (null);
-    this.onopen = null; this.onmessage = null; this.onclose = null; this.onerror = null;
-    FakeWebSocket.instances.push(this);
-  }
-
-  /** @param {string|ArrayBuffer} data */
-  send(data) {
-    if (this.readyState !== 1) throw new Error('not open');
-    this.sent.push(data);
-  }
-
-  close(code = 1005) {
-    if (this.readyState >= 2) return;
-    this.closeCode = code;
-    this.readyState = 2;
-    queueMicrotask(() => this.serverClose(code));
-  }
-
-  // ---- the server side ----
-  open() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-
-  /** @param {object|ArrayBuffer} msg */
-  receive(msg) {
-    this.onmessage?.({ data: msg instanceof ArrayBuffer ? msg : JSON.stringify(msg) });
-  }
-
-  serverClose(code, reason = '') {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-
-  /** JSON messages the client sent. */
-  get messages() {
-    return this.sent.filter((d) => typeof d === 'string').map((d) => JSON.parse(/** @type {string} */ (d)));
-  }
-}
-
-const tick = () => new Promise((r) => setTimeout(r, 0));
-
-/** Waits until `fn()` is truthy (bounded). */
-async function until(fn, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function newClient(extra = {}) {
-  FakeWebSocket.instances = [];
-  const client = new VoiceChatClient({ audio: false, WebSocket: /** @type {any} */ (FakeWebSocket), reconnect: { baseMs: 1, maxMs: 4 }, ...extra });
-  /** @type {{type:string, detail:any}[]} */
-  const events = [];
-  for (const type of ['statechange', 'session_started', 'transcript', 'turn_complete', 'interrupted', 'tool_call',
-    'going_away', 'session_ended', 'error', 'reconnecting', 'closed', 'audio', 'pong']) {
-    client.addEventListener(type, (e) => events.push({ type, detail: /** @type {CustomEvent} */ (e).detail }));
-  }
-  return { client, events };
-}
-
-/** Connects and answers start_session; returns the socket. */
-async function started(client, session = { userId: 'u1' }) {
-  const connecting = client.connect('ws://test/voice', session);
-  const ws = FakeWebSocket.instances.at(-1);
-  ws.open();
-  ws.receive({ type: 'session_started', session_id: 's1', resume_token: 'tok1', input_sample_rate: 16000, output_sample_rate: 24000, resumed: false });
-  const result = await connecting;
-  return { ws, result };
-}
+import { FakeWebSocket, newClient, started, stopQuietly, tick, until } from './fake-websocket.js';
 
 test('connect sends start_session first and resolves on session_started', async () => {
   const { client, events } = newClient();
@@ -105,7 +12,7 @@ test('connect sends start_session first and resolves on session_started', async 
   assert.equal(ws.url, 'ws://test/voice');
   ws.open();
   assert.equal(ws.binaryType, 'arraybuffer');
-  assert.deepEqual(ws.messages, [{ type: 'start_session', user_id: 'u1', voice: 'Puck', language: 'en-US', input_sample_rate: 16000, metadata: { app: 'demo' } }]);
+  assert.deepEqual(ws.messages, [{ type: 'start_session', user_id: 'u1', received: 0, voice: 'Puck', language: 'en-US', input_sample_rate: 16000, metadata: { app: 'demo' } }]);
   ws.receive({ type: 'session_started', session_id: 'abc', resume_token: 'tok', input_sample_rate: 16000, output_sample_rate: 24000, resumed: false });
   assert.deepEqual(await connecting, { sessionId: 'abc', resumed: false });
   assert.equal(client.state, 'live');
@@ -162,7 +69,7 @@ test('binary frames are decoded as PCM16 and counted', async () => {
   assert.equal(client.stats.bytesReceived, 8);
 });
 
-test('sendAudio sends binary frames only while live; sendText and ping send JSON', async () => {
+test('sendAudio sends binary frames once a session is live; sendText and ping send JSON', async () => {
   const { client, events } = newClient();
   assert.equal(client.sendAudio(new Int16Array(320)), false);
   assert.equal(client.stats.framesDropped, 1);
@@ -205,8 +112,8 @@ test('going_away: reconnects at once with the resume_token and the same session_
   await until(() => FakeWebSocket.instances.length === 2);
   const ws2 = FakeWebSocket.instances[1];
   ws2.open();
-  assert.deepEqual(ws2.messages[0], { type: 'start_session', user_id: 'u1', session_id: 's1', resume_token: 'tok1', input_sample_rate: 16000 });
-  ws2.receive({ type: 'session_started', session_id: 's1', resume_token: 'tok2', input_sample_rate: 16000, output_sample_rate: 24000, resumed: true });
+  assert.deepEqual(ws2.messages[0], { type: 'start_session', user_id: 'u1', session_id: 's1', resume_token: 'tok1', received: 0, input_sample_rate: 16000 });
+  ws2.receive({ type: 'session_started', session_id: 's1', resume_token: 'tok2', input_sample_rate: 16000, output_sample_rate: 24000, resumed: true, received: 0, replay_from: 1 });
   await until(() => client.state === 'live');
   assert.equal(client.resumeToken, 'tok2');
   assert.equal(client.stats.reconnects, 1);
@@ -216,20 +123,22 @@ test('going_away: reconnects at once with the resume_token and the same session_
   await stopQuietly(client);
 });
 
-test('an unexpected drop reports connection_lost and reconnects with backoff', async () => {
+test('an unexpected drop is not an error: the client reconnects with backoff', async () => {
   const { client, events } = newClient();
   const { ws } = await started(client);
   ws.serverClose(1006);
-  assert.ok(events.some((e) => e.type === 'error' && e.detail.code === 'connection_lost' && e.detail.source === 'socket'));
+  assert.equal(client.state, 'reconnecting');
+  assert.ok(!events.some((e) => e.type === 'error'), 'a drop that is resumed is not an error');
   await until(() => FakeWebSocket.instances.length === 2);
   FakeWebSocket.instances[1].serverClose(1006); // first attempt fails
   await until(() => FakeWebSocket.instances.length === 3);
   const ws3 = FakeWebSocket.instances[2];
   ws3.open();
   assert.equal(ws3.messages[0].resume_token, 'tok1');
-  ws3.receive({ type: 'session_started', session_id: 's1', resume_token: 'tok3', input_sample_rate: 16000, output_sample_rate: 24000, resumed: true });
+  ws3.receive({ type: 'session_started', session_id: 's1', resume_token: 'tok3', input_sample_rate: 16000, output_sample_rate: 24000, resumed: true, received: 0, replay_from: 1 });
   await until(() => client.state === 'live');
-  assert.deepEqual(events.filter((e) => e.type === 'reconnecting').map((e) => e.detail.attempt), [1, 2]);
+  assert.deepEqual(events.filter((e) => e.type === 'reconnecting').map((e) => [e.detail.attempt, e.detail.cause, e.detail.closeCode]),
+    [[1, 'connection_lost', 1006], [2, 'connection_lost', 1006]]);
   await stopQuietly(client);
 });
 
@@ -280,11 +189,6 @@ test('a closed client can connect again', async () => {
   assert.equal(FakeWebSocket.instances.at(-1).messages[0].resume_token, undefined, 'a new connect starts fresh');
   await stopQuietly(client);
 });
-
-/** Stops a client whose fake socket will not answer end_session. */
-async function stopQuietly(client) {
-  await client.stop({ timeoutMs: 10 });
-}
 
 test('bad options are refused at once, not after the start timeout', async () => {
   assert.throws(() => new VoiceChatClient({ audio: false, inputSampleRate: 22050 }), RangeError);

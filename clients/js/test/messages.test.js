@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   encodeStartSession, encodeText, encodePing, encodeEndSession, encodeAudioStreamEnd,
-  encodeActivityStart, encodeActivityEnd, decodeServerMessage,
+  encodeActivityStart, encodeActivityEnd, encodeAck, decodeServerMessage,
 } from '../src/messages.js';
 
 test('start_session carries only the fields given, in snake_case', () => {
@@ -31,12 +31,20 @@ test('client messages', () => {
   assert.deepEqual(JSON.parse(encodeAudioStreamEnd()), { type: 'audio_stream_end' });
   assert.deepEqual(JSON.parse(encodeActivityStart()), { type: 'activity_start' });
   assert.deepEqual(JSON.parse(encodeActivityEnd()), { type: 'activity_end' });
+  assert.deepEqual(JSON.parse(encodeAck(25)), { type: 'ack', received: 25 });
+  assert.deepEqual(JSON.parse(encodeStartSession({ userId: 'u1', resumeToken: 't', received: 25 })), { type: 'start_session', user_id: 'u1', resume_token: 't', received: 25 });
+  assert.throws(() => encodeStartSession({ received: -1 }), RangeError);
 });
 
 test('server messages decode to camelCase, ignoring unknown fields', () => {
   assert.deepEqual(
     decodeServerMessage('{"type":"session_started","session_id":"s1","resume_token":"t","input_sample_rate":16000,"output_sample_rate":24000,"resumed":false,"future":1}'),
-    { type: 'session_started', sessionId: 's1', resumeToken: 't', inputSampleRate: 16000, outputSampleRate: 24000, resumed: false });
+    { type: 'session_started', sessionId: 's1', resumeToken: 't', inputSampleRate: 16000, outputSampleRate: 24000, resumed: false, received: null, replayFrom: null, resumeFailed: null });
+  assert.deepEqual(
+    decodeServerMessage('{"type":"session_started","session_id":"s1","resume_token":"t2","input_sample_rate":16000,"output_sample_rate":24000,"resumed":true,"received":40,"replay_from":26}'),
+    { type: 'session_started', sessionId: 's1', resumeToken: 't2', inputSampleRate: 16000, outputSampleRate: 24000, resumed: true, received: 40, replayFrom: 26, resumeFailed: null });
+  assert.equal(decodeServerMessage('{"type":"session_started","session_id":"s2","resumed":false,"resume_failed":"token_not_found"}').resumeFailed, 'token_not_found');
+  assert.deepEqual(decodeServerMessage('{"type":"ack","received":120}'), { type: 'ack', received: 120 });
   assert.deepEqual(decodeServerMessage('{"type":"transcript","role":"user","text":"what","final":false}'),
     { type: 'transcript', role: 'user', text: 'what', final: false });
   assert.deepEqual(decodeServerMessage('{"type":"transcript","role":"assistant","text":"It is sunny.","final":true}'),

@@ -48,6 +48,14 @@ const demo = {
   transcripts: [],
   /** @type {{ code: string, message: string, source: string }[]} */
   errors: [],
+  /** every state the page showed, in order */
+  /** @type {string[]} */
+  states: [],
+  /** `session_started` of each connection: resumed or not, and the server's counts */
+  /** @type {{ sessionId: string, resumed: boolean, received: number|null, replayFrom: number|null }[]} */
+  starts: [],
+  /** @type {{ direction: string, from: number, to: number, missed: number }[]} */
+  gaps: [],
   turnsCompleted: 0,
   /** @returns {object} counters of the current (or last) client */
   stats() {
@@ -62,6 +70,11 @@ const demo = {
       queuedMs: p?.queuedMs ?? 0,
       inputLevel: client?.inputLevel ?? 0,
       microphoneActive: client?.microphoneActive ?? false,
+      received: client?.received ?? 0,
+      reconnects: client?.stats.reconnects ?? 0,
+      messagesResent: client?.stats.messagesResent ?? 0,
+      messagesDiscarded: client?.stats.messagesDiscarded ?? 0,
+      duplicatesSkipped: client?.stats.duplicatesSkipped ?? 0,
     };
   },
   get client() {
@@ -84,6 +97,7 @@ function userId() {
 /** @param {string} state */
 function showState(state) {
   demo.state = state;
+  demo.states.push(state);
   document.body.dataset.state = state;
   statePill.dataset.state = state;
   statePill.textContent = STATE_LABELS[/** @type {keyof STATE_LABELS} */ (state)] ?? state;
@@ -91,8 +105,10 @@ function showState(state) {
   talk.setAttribute('aria-pressed', String(active));
   talkLabel.textContent = active ? 'Stop' : 'Start talking';
   talk.disabled = state === 'closing';
-  input.disabled = send.disabled = state !== 'live';
+  // While reconnecting a typed turn is kept and sent after the resume.
+  input.disabled = send.disabled = state !== 'live' && state !== 'reconnecting';
   if (!active) activity.textContent = '';
+  if (state === 'reconnecting') activity.textContent = 'Connection lost, reconnecting…';
 }
 
 /**
@@ -138,9 +154,18 @@ function showUtterance(u) {
 function wire(c) {
   c.addEventListener('statechange', (e) => showState(/** @type {CustomEvent} */ (e).detail.state));
   c.addEventListener('session_started', (e) => {
-    const { sessionId, resumed } = /** @type {CustomEvent} */ (e).detail;
+    const { sessionId, resumed, received, replayFrom } = /** @type {CustomEvent} */ (e).detail;
     demo.sessionId = sessionId;
+    demo.starts.push({ sessionId, resumed, received, replayFrom });
     activity.textContent = resumed ? 'Conversation resumed.' : 'Listening…';
+  });
+  c.addEventListener('gap', (e) => {
+    const gap = /** @type {CustomEvent} */ (e).detail;
+    demo.gaps.push(gap);
+    activity.textContent = gap.direction === 'received' ? 'Part of the reply was lost while reconnecting.' : 'Part of what you said was lost while reconnecting.';
+  });
+  c.addEventListener('resume_failed', () => {
+    activity.textContent = 'The conversation could not be resumed; a new one has started.';
   });
   c.addEventListener('transcript', (e) => {
     const { role, text, final, utterance } = /** @type {CustomEvent} */ (e).detail;
@@ -172,7 +197,8 @@ function wire(c) {
     activity.textContent = status === 'started' ? `Looking that up (${name})…` : '';
   });
   c.addEventListener('reconnecting', (e) => {
-    activity.textContent = `Reconnecting (attempt ${/** @type {CustomEvent} */ (e).detail.attempt})…`;
+    const { attempt } = /** @type {CustomEvent} */ (e).detail;
+    activity.textContent = attempt === 1 ? 'Connection lost, reconnecting…' : `Connection lost, reconnecting (attempt ${attempt})…`;
   });
   c.addEventListener('error', (e) => {
     const { code, message, source } = /** @type {CustomEvent} */ (e).detail;
@@ -214,7 +240,7 @@ talk.addEventListener('click', () => {
 form.addEventListener('submit', (event) => {
   event.preventDefault();
   const text = input.value.trim();
-  if (!text || client?.state !== 'live') return;
+  if (!text || (client?.state !== 'live' && client?.state !== 'reconnecting')) return;
   client.sendText(text);
   input.value = '';
   // Typed turns have no transcript from the server: show them as sent.
