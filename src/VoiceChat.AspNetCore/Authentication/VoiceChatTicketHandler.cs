@@ -18,22 +18,23 @@ internal sealed class VoiceChatTicketHandler(
     VoiceChatTicketService tickets)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Query.TryGetValue(VoiceChatAuthenticationDefaults.TicketQueryParameter, out var values))
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return AuthenticateResult.NoResult();
         }
 
         // The failure message is logged by the framework: it says why, never what the ticket was.
-        var failure = "More than one ticket.";
-        var userId = values.Count == 1 ? tickets.Redeem(values[0], out failure) : null;
+        var (userId, failure) = values.Count == 1
+            ? await tickets.RedeemAsync(values[0], Context.RequestAborted).ConfigureAwait(false)
+            : (null, "More than one ticket.");
         if (userId is null)
         {
-            return Task.FromResult(AuthenticateResult.Fail(failure));
+            return AuthenticateResult.Fail(failure);
         }
 
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, userId)], Scheme.Name);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
 }

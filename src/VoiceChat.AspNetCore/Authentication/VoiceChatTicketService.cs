@@ -3,17 +3,24 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using VoiceChat.AspNetCore.Resume;
 
 namespace VoiceChat.AspNetCore.Authentication;
 
 /// <summary>
 /// Mints and redeems tickets: a random id and the user's id, protected with Data Protection and an
-/// expiry. A ticket is redeemed once: its id is remembered in this process until it expires (a
-/// ticket that reaches another instance needs keys shared by both, and is then single-use per instance).
+/// expiry. A ticket is redeemed once: its id is remembered in this process until it expires and, with
+/// <c>VoiceChat:Resume:Redis</c> set (which also shares the Data Protection keys), in Redis, so that
+/// it is single-use across every instance. Without Redis a ticket that reaches another instance
+/// needs keys shared by both, and is then single-use per instance.
 /// </summary>
-internal sealed class VoiceChatTicketService
+internal sealed partial class VoiceChatTicketService
 {
+    private const string RedeemedKeyPrefix = "voicechat:ticket:";
+
     /// <summary>Far longer than any ticket this service mints; longer input is refused before it is decoded.</summary>
     internal const int MaxTicketLength = 1024;
 
@@ -22,15 +29,25 @@ internal sealed class VoiceChatTicketService
     private readonly ITimeLimitedDataProtector _protector;
     private readonly IOptionsMonitor<VoiceChatAuthenticationOptions> _options;
     private readonly TimeProvider _time;
+    private readonly RedisConnection? _redis;
+    private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _redeemed = new(StringComparer.Ordinal);
     private readonly Lock _sweepLock = new();
     private DateTimeOffset _nextSweep;
 
-    public VoiceChatTicketService(IDataProtectionProvider dataProtection, IOptionsMonitor<VoiceChatAuthenticationOptions> options, TimeProvider time)
+    public VoiceChatTicketService(
+        IDataProtectionProvider dataProtection,
+        IOptionsMonitor<VoiceChatAuthenticationOptions> options,
+        TimeProvider time,
+        IOptions<VoiceChatOptions> voiceChat,
+        RedisConnection redis,
+        ILogger<VoiceChatTicketService> logger)
     {
         _protector = dataProtection.CreateProtector("VoiceChat.Tickets.v1").ToTimeLimitedDataProtector();
         _options = options;
         _time = time;
+        _redis = string.IsNullOrWhiteSpace(voiceChat.Value.Resume.Redis) ? null : redis;
+        _logger = logger;
     }
 
     public (string Ticket, TimeSpan Lifetime) Mint(string userId)
@@ -44,16 +61,40 @@ internal sealed class VoiceChatTicketService
     }
 
     /// <summary>The ticket's user, or null with the reason (which never contains the ticket).</summary>
-    public string? Redeem(string? ticket, out string failure)
+    public async ValueTask<(string? UserId, string Failure)> RedeemAsync(string? ticket, CancellationToken cancellationToken)
+    {
+        var userId = Redeem(ticket, out var failure, out var id, out var expires);
+        if (userId is null || _redis is null)
+        {
+            return (userId, failure);
+        }
+
+        try
+        {
+            // SET NX: the first instance to redeem the id wins; the key expires with the ticket.
+            var database = await _redis.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            var first = await database.StringSetAsync(RedeemedKeyPrefix + id, 1, expires - _time.GetUtcNow(), When.NotExists).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return first ? (userId, string.Empty) : (null, "The ticket was already used.");
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Redis is down: single-use holds in this process, as without Redis.
+            Log.SharedRedeemFailed(_logger, ex.Message);
+            return (userId, string.Empty);
+        }
+    }
+
+    private string? Redeem(string? ticket, out string failure, out string id, out DateTimeOffset expires)
     {
         failure = "The ticket is malformed, tampered with, or from a server without the same Data Protection keys.";
+        id = string.Empty;
+        expires = default;
         if (string.IsNullOrEmpty(ticket) || ticket.Length > MaxTicketLength)
         {
             return null;
         }
 
         byte[] payload;
-        DateTimeOffset expires;
         try
         {
             payload = _protector.Unprotect(Base64Url.DecodeFromChars(ticket), out expires);
@@ -76,7 +117,8 @@ internal sealed class VoiceChatTicketService
         }
 
         Sweep(now);
-        if (!_redeemed.TryAdd(Convert.ToHexString(payload, 0, IdBytes), expires))
+        id = Convert.ToHexString(payload, 0, IdBytes);
+        if (!_redeemed.TryAdd(id, expires))
         {
             failure = "The ticket was already used.";
             return null;
@@ -106,5 +148,11 @@ internal sealed class VoiceChatTicketService
                 _redeemed.TryRemove(id, out _);
             }
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1701, LogLevel.Warning, "Tickets: Redis could not record a redeemed ticket ({Reason}); it is single-use in this process only.", EventName = "TicketSharedRedeemFailed")]
+        public static partial void SharedRedeemFailed(ILogger logger, string reason);
     }
 }

@@ -63,18 +63,24 @@ internal sealed class AuthenticationTestHost : IAsyncDisposable
     /// <param name="emulator">Changes the emulator's options.</param>
     /// <param name="logging">Adds log providers or levels.</param>
     /// <param name="allowAnonymous">VoiceChat:AllowAnonymous.</param>
+    /// <param name="redis">VoiceChat:Resume:Redis: the Data Protection keys and redeemed tickets are shared there.</param>
     public static async Task<AuthenticationTestHost> StartAsync(
         string? firebaseProjectId = null,
         TimeProvider? time = null,
         Action<LiveApiEmulatorOptions>? emulator = null,
         Action<ILoggingBuilder>? logging = null,
-        bool allowAnonymous = false)
+        bool allowAnonymous = false,
+        string? redis = null)
     {
         var host = firebaseProjectId is null
             ? new AuthenticationTestHost(NewKey(), Issuer, Audience)
             : new AuthenticationTestHost(NewKey(), "https://securetoken.google.com/" + firebaseProjectId, firebaseProjectId);
         host.Host = await VoiceChatTestHost.StartAsync(
-            configure: o => o.AllowAnonymous = allowAnonymous,
+            configure: o =>
+            {
+                o.AllowAnonymous = allowAnonymous;
+                o.Resume.Redis = redis;
+            },
             emulator: emulator,
             services: (builder, voiceChat) =>
             {
@@ -95,7 +101,10 @@ internal sealed class AuthenticationTestHost : IAsyncDisposable
                     configuration.SigningKeys.Add(host.Key);
                     o.Configuration = configuration;
                 });
-                builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
+                if (redis is null)
+                {
+                    builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
+                }
                 if (time is not null)
                 {
                     builder.Services.AddSingleton(time);

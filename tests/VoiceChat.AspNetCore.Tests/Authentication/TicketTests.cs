@@ -76,6 +76,18 @@ public sealed class TicketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_Redis_a_ticket_minted_on_one_instance_works_on_another_once()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var a = await AuthenticationTestHost.StartAsync(redis: redis.Configuration);
+        await using var b = await AuthenticationTestHost.StartAsync(redis: redis.Configuration);
+        var ticket = await a.MintTicketAsync(a.Token("carol"));
+
+        (await AuthenticationTestHost.UpgradeStatusAsync(b.VoiceUrlWith(ticket))).Should().Be(HttpStatusCode.SwitchingProtocols, "the key ring is shared");
+        (await AuthenticationTestHost.UpgradeStatusAsync(a.VoiceUrlWith(ticket))).Should().Be(HttpStatusCode.Unauthorized, "a ticket is single-use across instances");
+    }
+
+    [Fact]
     public async Task The_ticket_endpoint_refuses_an_anonymous_caller()
     {
         using var http = new HttpClient();
