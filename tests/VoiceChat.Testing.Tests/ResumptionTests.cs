@@ -9,6 +9,21 @@ public sealed class ResumptionTests
     private static string? Handle(ServerMessage m) =>
         m.Root.TryGetProperty("sessionResumptionUpdate", out var u) && u.TryGetProperty("newHandle", out var h) ? h.GetString() : null;
 
+    /// <summary>One typed turn on a new connection, which then closes: the handle issued after the turn.</summary>
+    private static async Task<string> HandleAfterOneTurnAsync(LiveApiEmulator emulator)
+    {
+        string handle;
+        await using (var client = await LiveTestClient.StartAsync(emulator, Resumable))
+        {
+            await client.SendAsync("""{"realtimeInput":{"text":"one"}}""");
+            await client.NextAsync(m => m.IsTurnComplete);
+            handle = Handle(await client.NextAsync(m => Handle(m) is not null))!;
+        }
+
+        await emulator.Connections[^1].Closed.WaitAsync(LiveTestClient.Timeout);
+        return handle;
+    }
+
     [Fact]
     public async Task Handles_are_issued_after_setup_and_at_turn_boundaries_with_not_resumable_during_generation()
     {
@@ -33,15 +48,7 @@ public sealed class ResumptionTests
     public async Task A_resumed_connection_continues_the_conversation()
     {
         await using var emulator = await Emulators.StartAsync();
-        string handle;
-        await using (var client = await LiveTestClient.StartAsync(emulator, Resumable))
-        {
-            await client.SendAsync("""{"realtimeInput":{"text":"one"}}""");
-            await client.NextAsync(m => m.IsTurnComplete);
-            handle = Handle(await client.NextAsync(m => Handle(m) is not null))!;
-        }
-
-        await emulator.Connections[0].Closed.WaitAsync(LiveTestClient.Timeout);
+        var handle = await HandleAfterOneTurnAsync(emulator);
         await using var resumed = await LiveTestClient.StartAsync(emulator, $$$""","sessionResumption":{"handle":"{{{handle}}}"},"outputAudioTranscription":{}""");
         await resumed.SendAsync("""{"realtimeInput":{"text":"two"}}""");
         var messages = await resumed.CollectUntilAsync(m => m.IsTurnComplete);
@@ -61,15 +68,7 @@ public sealed class ResumptionTests
         await using var first = await Emulators.StartAsync(o => o.Conversations = shared);
         await using var second = await Emulators.StartAsync(o => o.Conversations = shared);
         await using var stranger = await Emulators.StartAsync();
-        string handle;
-        await using (var client = await LiveTestClient.StartAsync(first, Resumable))
-        {
-            await client.SendAsync("""{"realtimeInput":{"text":"one"}}""");
-            await client.NextAsync(m => m.IsTurnComplete);
-            handle = Handle(await client.NextAsync(m => Handle(m) is not null))!;
-        }
-
-        await first.Connections[0].Closed.WaitAsync(LiveTestClient.Timeout);
+        var handle = await HandleAfterOneTurnAsync(first);
         var resume = $$$""","sessionResumption":{"handle":"{{{handle}}}"},"outputAudioTranscription":{}""";
         await using (var elsewhere = await LiveTestClient.StartAsync(second, resume))
         {

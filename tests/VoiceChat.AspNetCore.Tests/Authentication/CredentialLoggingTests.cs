@@ -9,7 +9,7 @@ public sealed class CredentialLoggingTests
     [Fact]
     public async Task No_token_or_ticket_appears_in_any_log_at_trace_level()
     {
-        var logs = new CapturingLoggerProvider();
+        var logs = new LogCapture();
         // Everything at Trace, over any appsettings.json: the only cap left is the one VoiceChat puts on request URLs.
         await using var host = await AuthenticationTestHost.StartAsync(logging: l => l.AddProvider(logs)
             .AddFilter(category: null, LogLevel.Trace)

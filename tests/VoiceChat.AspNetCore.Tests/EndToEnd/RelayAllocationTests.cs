@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
@@ -44,8 +43,8 @@ public sealed class RelayAllocationTests
 
     private static async Task MeasureAsync(bool withTools)
     {
-        await using var emulator = await EmulatorProcess.StartAsync("--scenario", "echo");
-        await using var app = await StartRelayAsync(emulator.BaseUrl, withTools);
+        await using var emulator = await DotnetProcess.StartAsync("VoiceChat.Emulator", "Base URL:", ["--port", "0", "--scenario", "echo"]);
+        await using var app = await StartRelayAsync(emulator.Url, withTools);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
         using var socket = new ClientWebSocket();
@@ -121,72 +120,5 @@ public sealed class RelayAllocationTests
         app.MapVoiceChat();
         await app.StartAsync();
         return app;
-    }
-
-    /// <summary><c>voicechat-emulator</c> in a child process, built beside this test project.</summary>
-    private sealed class EmulatorProcess : IAsyncDisposable
-    {
-        private readonly Process _process;
-
-        private EmulatorProcess(Process process, Uri baseUrl)
-        {
-            _process = process;
-            BaseUrl = baseUrl;
-        }
-
-        public Uri BaseUrl { get; }
-
-        public static async Task<EmulatorProcess> StartAsync(params string[] arguments)
-        {
-            // artifacts/bin/<project>/<configuration>/: the emulator is built to its own folder beside this one.
-            var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var dll = Path.Combine(here.Parent!.Parent!.FullName, "VoiceChat.Emulator", here.Name, "VoiceChat.Emulator.dll");
-            File.Exists(dll).Should().BeTrue($"the emulator is built beside the tests ({dll})");
-
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add("exec");
-            start.ArgumentList.Add(dll);
-            start.ArgumentList.Add("--port");
-            start.ArgumentList.Add("0");
-            foreach (var argument in arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            var process = Process.Start(start)!;
-            try
-            {
-                using var timeout = new CancellationTokenSource(VoiceClient.DefaultWait);
-                while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-                {
-                    const string Marker = "Base URL: ";
-                    var at = line.IndexOf(Marker, StringComparison.Ordinal);
-                    if (at >= 0)
-                    {
-                        var url = line[(at + Marker.Length)..line.IndexOf(';', at)];
-
-                        // Its later output is drained, so a full pipe never stalls it.
-                        _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
-                        _ = process.StandardError.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
-                        return new EmulatorProcess(process, new Uri(url));
-                    }
-                }
-
-                throw new InvalidOperationException("The emulator ended before it said where it listens: " + await process.StandardError.ReadToEndAsync(timeout.Token));
-            }
-            catch
-            {
-                process.Kill();
-                process.Dispose();
-                throw;
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-            _process.Dispose();
-        }
     }
 }

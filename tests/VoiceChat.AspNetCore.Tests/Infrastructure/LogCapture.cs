@@ -21,18 +21,18 @@ internal sealed class LogCapture : ILoggerProvider
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull
         {
-            capture._entries.Enqueue($"{category} scope: {state}");
+            capture._entries.Enqueue($"{category} scope: {state} | {Values(state)}");
             return null;
         }
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var values = state is IEnumerable<KeyValuePair<string, object?>> pairs
-                ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}"))
-                : string.Empty;
-            capture._entries.Enqueue($"{logLevel} {category} [{eventId}] {formatter(state, exception)} | {values} | {exception}");
-        }
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            capture._entries.Enqueue($"{logLevel} {category} [{eventId}] {formatter(state, exception)} | {Values(state)} | {exception}");
+
+        // Every structured value, so that a secret passed as a value shows even when the message leaves it out.
+        private static string Values(object? state) => state is IEnumerable<KeyValuePair<string, object?>> pairs
+            ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}"))
+            : string.Empty;
     }
 }
