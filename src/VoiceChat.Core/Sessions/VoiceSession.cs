@@ -766,8 +766,13 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         Stop(VoiceSessionStop.ClientClosed, null);
     }
 
-    private static bool IsClientGone(Exception ex) =>
-        ex is System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException;
+    /// <summary>
+    /// The client's connection failed or went away: a socket error, or a send cancelled because the
+    /// server already saw the connection abort (it may notice before the session does).
+    /// </summary>
+    private bool IsClientGone(Exception ex) =>
+        ex is System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException
+        || (ex is OperationCanceledException && _aborted.IsCancellationRequested);
 
     private static partial class Log
     {

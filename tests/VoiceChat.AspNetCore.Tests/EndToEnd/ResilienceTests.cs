@@ -46,6 +46,27 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task A_go_away_that_arrives_mid_reply_rotates_after_the_reply_without_cutting_it()
+    {
+        await using var host = await VoiceChatTestHost.StartAsync(emulator: o => o.GoAwayAfter = null);
+        await using var client = await host.ConnectAsync();
+        await client.StartAsync();
+        var first = await host.Emulator.WaitForConnectionAsync();
+        await client.StreamAsync(Pcm.Concat(Pcm.Speech(2.0, 300), Pcm.Silence(0.8)));
+        await Eventually.TrueAsync(() => client.Audio.Length > 0); // the reply has begun
+
+        await first.SendGoAwayAsync(TimeSpan.FromSeconds(30)); // time enough to finish the turn
+
+        await client.WaitForAsync("turn_complete");
+        first.CompletedTurns.Should().Be(1, "the reply was finished on the connection that began it");
+        await Eventually.TrueAsync(() => host.Emulator.Connections.Count == 2); // then the rotation
+        host.Emulator.Connections[1].IsResumption.Should().BeTrue();
+        await first.Closed.WaitAsync(VoiceClient.DefaultWait);
+        client.Messages.Should().NotContain(m => m.GetProperty("type").GetString() == "interrupted" || m.GetProperty("type").GetString() == "error");
+        client.Audio.Length.Should().BeGreaterThan(2 * 48_000 * 9 / 10, "the whole 2 s reply at 24 kHz arrived");
+    }
+
+    [Fact]
     public async Task A_1011_mid_turn_after_a_resumption_handle_is_invisible_to_the_client()
     {
         await using var host = await VoiceChatTestHost.StartAsync(emulator: o =>
