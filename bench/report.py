@@ -537,19 +537,24 @@ def resume_report(out, command, model="echo"):
              "", "## Resident memory per session: the resume buffers at steady streaming", "",
              "The same load without and with a counting client (`\"received\":0` in `start_session`, an `ack` every few numbered "
              "server messages, sent with the next microphone frame), each on a fresh relay, in alternating order. "
-             "Per session: the relay's resident memory at the end of the steady state minus before the load, divided by the sessions.", "",
-             "| run | sessions | frames | not counting (KiB/session) | counting (KiB/session) | difference (KiB/session) | RSS not counting / counting (MiB) | relay CPU not counting / counting (% of a core) | both passed |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "Per session: the relay's resident memory at the end of the steady state minus before the load, divided by the sessions. "
+             "A counting client's messages are kept until its `ack` arrives, so when the relay falls behind (a round trip far above "
+             "the frame length: core 0 shared with other work) the buffers hold seconds of audio instead of a few messages, "
+             "and the difference is the backlog's, not the steady state's.", "",
+             "| run | sessions | frames | not counting (KiB/session) | counting (KiB/session) | difference (KiB/session) | RSS not counting / counting (MiB) | round trip p50 / p99 not counting; counting (ms) | relay CPU not counting / counting (% of a core); core 0 busy | both passed |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for run in runs:
         plain, counting = run["memory_plain"], run["memory_counting"]
         if plain.get("missing") or counting.get("missing"):
-            lines.append("| %s | no result | | | | | | | no |" % run["run"])
+            lines.append("| %s | no result | | | | | | | | no |" % run["run"])
             continue
         ack = (counting.get("counting") or {}).get("ack_every", "?")
-        lines.append("| %s | %d | %d ms | %.1f | %.1f (ack every %s) | **%+.1f** | %.1f / %.1f | %.0f / %.0f | %s |" % (
+        lines.append("| %s | %d | %d ms | %.1f | %.1f (ack every %s) | **%+.1f** | %.1f / %.1f | %.1f / %.1f; %.1f / %.1f | %.0f / %.0f; %.0f / %.0f %% | %s |" % (
             run["run"], plain["sessions_requested"], plain["frame_ms"],
             plain["server"]["rss_per_session_ki_b"], counting["server"]["rss_per_session_ki_b"], ack,
-            run["memory_difference_kib_per_session"], mib(plain), mib(counting), cpu(plain), cpu(counting),
+            run["memory_difference_kib_per_session"], mib(plain), mib(counting),
+            plain["round_trip_ms"]["p50"], plain["round_trip_ms"]["p99"], counting["round_trip_ms"]["p50"], counting["round_trip_ms"]["p99"],
+            cpu(plain), cpu(counting), plain["server"].get("core_busy_percent", 0), counting["server"].get("core_busy_percent", 0),
             "yes" if plain.get("passed") and counting.get("passed") else "no"))
     lines += ["", "## Resume latency", "",
               "Each session cuts its connection (the socket aborted, no close frame) right after a microphone frame was handed "
