@@ -6,7 +6,7 @@
 #                [--relays "voicechat node python"] [--frame-ms 40] [--ramp 500] [--memory 1000@100]
 #                [--model echo|emulator] [--floor yes|no] [--out DIR]
 #   bench/run.sh --resume-only [--memory 1000@100] [--resume 300@40] [--resume-cuts 2] [--ack-every 5]
-#                [--repeat 2] [--duration 20] [--settle 5] [--out DIR]
+#                [--repeat 2] [--duration 20] [--settle 10] [--ramp 100] [--out DIR]
 #
 # "voicechat" is the sample as its container image runs it (Kestrel's socket transport, inline completions).
 # For each step N (sessions) it measures the model side directly, then each relay that has carried
@@ -55,15 +55,17 @@ resume_cuts=2
 ack_every=5
 repeat=2
 duration_set=no
+ramp_set=no
+settle_set=no
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; duration_set=yes; shift 2 ;;
-    --settle) settle=$2; shift 2 ;;
+    --settle) settle=$2; settle_set=yes; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --relays) relays=$2; shift 2 ;;
     --frame-ms) frame_ms=$2; shift 2 ;;
-    --ramp) ramp=$2; shift 2 ;;
+    --ramp) ramp=$2; ramp_set=yes; shift 2 ;;
     --memory) memory=$2; shift 2 ;;
     --floor) floor=$2; shift 2 ;;
     --model) model=$2; shift 2 ;;
@@ -82,6 +84,10 @@ case "$model" in echo|emulator) ;; *) echo "--model is echo or emulator, not $mo
 if [ "$resume_only" = yes ]; then
   [ -n "$out" ] || out="$here/results/resume"
   [ "$duration_set" = yes ] || duration=20
+  # A gentler ramp and a longer settle: a counting client's messages are kept until its ack gets through,
+  # so a backlog left by the ramp would be held in memory and stay resident.
+  [ "$ramp_set" = yes ] || ramp=100
+  [ "$settle_set" = yes ] || settle=10
   [ -n "$memory" ] || { echo "--resume-only needs --memory N@MS" >&2; exit 2; }
 else
   [ -n "$out" ] || out="$here/results"

@@ -33,9 +33,9 @@ internal abstract class LoadSession : IDisposable
     private readonly Lock _pacing = new();
     private readonly byte[] _frame;
     private readonly byte[]? _expected;
+    private readonly long _period;
     private TaskCompletionSource _started = NewStarted();
     private ClientWebSocket _socket = NewSocket();
-    private readonly long _period;
     private Task _receiving = Task.CompletedTask;
     private byte[] _receiveBuffer;
     private volatile bool _ending;
@@ -168,9 +168,9 @@ internal abstract class LoadSession : IDisposable
     /// <summary>
     /// Resume mode: cuts the connection the way a lost network does (the socket is aborted, no close
     /// frame) right after the microphone's next frame was handed to it, so that audio is in flight
-    /// both ways (the frame to the server, echoes back) when it drops; then reconnects, resumes with the token and the count of numbered messages received, checks
-    /// the session resumed, and resends the frames the server had not received before the microphone
-    /// goes on. Times reconnect start → <c>session_started</c> and, when the client had missed frames,
+    /// both ways (the frame to the server, echoes back) when it drops; then reconnects, resumes with
+    /// the token and the count of numbered messages received, checks the session resumed, and resends
+    /// the frames the server had not received before the microphone goes on. Times reconnect start → <c>session_started</c> and, when the client had missed frames,
     /// → the first of them. Never throws; a session that does not resume is counted as dropped.
     /// </summary>
     public async Task CutAndResumeAsync(CancellationToken cancellationToken)
