@@ -5,6 +5,8 @@
     report.py floor-verdict FLOOR.json LIMIT_MS          -> "carried" or why not (the C floor relay)
     report.py floor-line FLOOR.json                      -> a one-line summary of a floor step
     report.py report OUT_DIR COMMAND LIMIT_MS "RELAYS" [N@MS] [echo|emulator] -> OUT_DIR/results.md, results.json, chart.png
+    report.py resume-line RESUME.json                    -> a one-line summary of a resume run
+    report.py resume-report OUT_DIR COMMAND [echo|emulator] -> OUT_DIR/results.md, results.json (bench/run.sh --resume-only)
 """
 
 import glob
@@ -13,6 +15,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 
 REAL_TIME_MIN = 0.98  # a step must stream at least 98 % of real time (no sender fell behind)
 
@@ -492,6 +495,98 @@ def chart(out, rows, relays, limit_ms, floors):
     return True
 
 
+def resume_line(result):
+    if result.get("missing"):
+        return "no result"
+    r = result.get("resume") or {}
+    started, missed = r.get("to_session_started_ms", {}), r.get("to_first_missed_frame_ms", {})
+    return ("%d/%d up, %d dropped, %d lost; %d cuts, %d resumed (%d with missed frames); to session_started p50 %.2f p95 %.2f p99 %.2f ms; "
+            "to first missed frame p50 %.2f p95 %.2f p99 %.2f ms; repeated %d, skipped %d, corrupt %d") % (
+        result["sessions_established"], result["sessions_requested"], result["sessions_dropped"], result["frames_lost"],
+        r.get("cuts", 0), r.get("resumed", 0), r.get("resumes_with_missed", 0),
+        started.get("p50", 0), started.get("p95", 0), started.get("p99", 0),
+        missed.get("p50", 0), missed.get("p95", 0), missed.get("p99", 0),
+        result.get("frames_out_of_order", 0), result.get("frames_skipped", 0), r.get("frames_corrupt", 0))
+
+
+def resume_report(out, command, model="echo"):
+    runs = []
+    for run_dir in sorted(glob.glob(os.path.join(out, "raw", "run-*")), key=lambda d: int(d.rsplit("-", 1)[1])):
+        plain, counting, resume = (load(os.path.join(run_dir, name + ".json")) for name in ("memory-plain", "memory-counting", "resume"))
+
+        def kib(result):
+            return (result.get("server") or {}).get("rss_per_session_ki_b")
+
+        difference = None if kib(plain) is None or kib(counting) is None else round(kib(counting) - kib(plain), 1)
+        runs.append({"run": os.path.basename(run_dir), "memory_plain": plain, "memory_counting": counting,
+                     "memory_difference_kib_per_session": difference, "resume": resume})
+
+    def mib(result):
+        return (result.get("server") or {}).get("rss_steady_bytes", 0) / 1048576
+
+    def cpu(result):
+        return (result.get("server") or {}).get("cpu_percent_of_one_core", 0)
+
+    def yes(result):
+        return "yes" if result.get("passed") else "no"
+
+    lines = ["# What resuming costs the VoiceChat relay", "",
+             "Command: `%s`, on %s. The relay (the sample as its image runs it) on core 0; the load generator and the model side (%s) on core 1; loopback only." % (
+                 command, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                 "native/gemini_echo.c" if model == "echo" else "the emulator's echo mode"),
+             "", "## Resident memory per session: the resume buffers at steady streaming", "",
+             "The same load without and with a counting client (`\"received\":0` in `start_session`, an `ack` every few numbered "
+             "server messages, sent with the next microphone frame), each on a fresh relay, in alternating order. "
+             "Per session: the relay's resident memory at the end of the steady state minus before the load, divided by the sessions. "
+             "A counting client's messages are kept until its `ack` arrives, so when the relay falls behind (a round trip far above "
+             "the frame length: core 0 shared with other work) the buffers hold seconds of audio instead of a few messages, "
+             "and the difference is the backlog's, not the steady state's.", "",
+             "| run | sessions | frames | not counting (KiB/session) | counting (KiB/session) | difference (KiB/session) | RSS not counting / counting (MiB) | round trip p50 / p99 not counting; counting (ms) | relay CPU not counting / counting (% of a core); core 0 busy | both passed |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for run in runs:
+        plain, counting = run["memory_plain"], run["memory_counting"]
+        if plain.get("missing") or counting.get("missing"):
+            lines.append("| %s | no result | | | | | | | | no |" % run["run"])
+            continue
+        ack = (counting.get("counting") or {}).get("ack_every", "?")
+        lines.append("| %s | %d | %d ms | %.1f | %.1f (ack every %s) | **%+.1f** | %.1f / %.1f | %.1f / %.1f; %.1f / %.1f | %.0f / %.0f; %.0f / %.0f %% | %s |" % (
+            run["run"], plain["sessions_requested"], plain["frame_ms"],
+            plain["server"]["rss_per_session_ki_b"], counting["server"]["rss_per_session_ki_b"], ack,
+            run["memory_difference_kib_per_session"], mib(plain), mib(counting),
+            plain["round_trip_ms"]["p50"], plain["round_trip_ms"]["p99"], counting["round_trip_ms"]["p50"], counting["round_trip_ms"]["p99"],
+            cpu(plain), cpu(counting), plain["server"].get("core_busy_percent", 0), counting["server"].get("core_busy_percent", 0),
+            "yes" if plain.get("passed") and counting.get("passed") else "no"))
+    lines += ["", "## Resume latency", "",
+              "Each session cuts its connection (the socket aborted, no close frame) right after a microphone frame was handed "
+              "to it, so that audio is in flight both ways, then reconnects and sends `start_session` with its `resume_token` and "
+              "its count; the cuts are spread evenly over the sessions and the steady state. Timed from the start of the reconnect "
+              "(TCP connect) to `session_started` (every resume) and to the first frame the client had missed (resumes where the "
+              "server had received a frame whose echo the client had not). Every echo is checked: no frame skipped, repeated, "
+              "reordered or with other audio than was sent, and every frame sent came back.", "",
+              "| run | sessions | frames | cuts / resumed (`resumed:true`) / with missed frames | to `session_started` p50 / p95 / p99 / max (ms) | to first missed frame p50 / p95 / p99 / max (ms) | frames sent / lost | repeated / skipped / corrupt | relay CPU (% of a core) | passed |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for run in runs:
+        result = run["resume"]
+        if result.get("missing"):
+            lines.append("| %s | no result | | | | | | | | no |" % run["run"])
+            continue
+        r = result["resume"]
+        started, missed = r["to_session_started_ms"], r["to_first_missed_frame_ms"]
+        lines.append("| %s | %d | %d ms | %d / %d / %d | %.2f / %.2f / %.2f / %.2f | %.2f / %.2f / %.2f / %.2f | %d / %d | %d / %d / %d | %.0f | %s |" % (
+            run["run"], result["sessions_requested"], result["frame_ms"], r["cuts"], r["resumed"], r["resumes_with_missed"],
+            started["p50"], started["p95"], started["p99"], started["max"], missed["p50"], missed["p95"], missed["p99"], missed["max"],
+            result["frames_sent"], result["frames_lost"], result["frames_out_of_order"], result["frames_skipped"], r["frames_corrupt"],
+            cpu(result), yes(result)))
+    load_averages = sorted({r[k].get("load_average_at_start") for r in runs for k in ("memory_plain", "memory_counting", "resume") if r[k].get("load_average_at_start")})
+    lines += ["", "Load average when the runs began (other work on the machine skews every number): %s." % "; ".join(load_averages),
+              "Raw load generator results: `raw/run-R/memory-plain.json`, `memory-counting.json`, `resume.json`.", ""]
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("\n".join(lines))
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump({"command": command, "machine": machine(os.path.dirname(os.path.abspath(__file__))), "runs": runs}, f, indent=2)
+        f.write("\n")
+
+
 def main(argv):
     if len(argv) >= 4 and argv[0] == "verdict":
         result = load(argv[1])
@@ -505,6 +600,10 @@ def main(argv):
         print(floor_verdict(load(argv[1]), float(argv[2])))
     elif len(argv) >= 2 and argv[0] == "floor-line":
         print(floor_line(load(argv[1])))
+    elif len(argv) >= 2 and argv[0] == "resume-line":
+        print(resume_line(load(argv[1])))
+    elif len(argv) >= 3 and argv[0] == "resume-report":
+        resume_report(argv[1], argv[2], argv[3] if len(argv) > 3 else "echo")
     elif len(argv) >= 5 and argv[0] == "report":
         report(argv[1], argv[2], float(argv[3]), argv[4], argv[5] if len(argv) > 5 else "", argv[6] if len(argv) > 6 else "echo")
     else:

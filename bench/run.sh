@@ -5,6 +5,8 @@
 #   bench/run.sh [--duration SECONDS] [--settle SECONDS] [--steps "100 250 500 750 1000 1500 2000 4000"]
 #                [--relays "voicechat node python"] [--frame-ms 40] [--ramp 500] [--memory 1000@100]
 #                [--model echo|emulator] [--floor yes|no] [--out DIR]
+#   bench/run.sh --resume-only [--memory 1000@100] [--resume 300@40] [--resume-cuts 2] [--ack-every 5]
+#                [--repeat 2] [--duration 20] [--settle 10] [--ramp 100] [--out DIR]
 #
 # "voicechat" is the sample as its container image runs it (Kestrel's socket transport, inline completions).
 # For each step N (sessions) it measures the model side directly, then each relay that has carried
@@ -23,6 +25,13 @@
 # carry far more sessions than the .NET harness), pinned the same way. It is what loopback TCP alone
 # costs per relayed frame on this machine: a lower bound for any relay that makes one system call per
 # message and direction.
+# --resume-only measures what resuming costs the VoiceChat relay instead, --repeat times (default 2) in one go:
+# resident memory per session at the --memory load (default 1000@100) without and with a counting client
+# (received:0, an ack every --ack-every numbered messages, default 5), in alternating order; then the
+# --resume load (default 300 sessions of 40 ms frames) with each session cutting its connection
+# --resume-cuts times (default 2; right after a frame, staggered over the sessions) and resuming: the time
+# from reconnect to session_started and to the first missed frame, every cut resumed, no audio lost or
+# repeated. Results: DIR (default bench/results/resume): results.md, results.json, raw/run-R/*.json, logs/.
 # Results: DIR (default bench/results): results.md, results.json, chart.png, raw/*.json, logs/.
 # Only loopback is used; every process started here is killed on exit.
 set -euo pipefail
@@ -38,27 +47,51 @@ ramp=500
 memory="1000@100"
 model="echo"
 floor=yes
-out="$here/results"
+out=
 added_limit_ms=20
+resume_only=no
+resume_load="300@40"
+resume_cuts=2
+ack_every=5
+repeat=2
+duration_set=no
+ramp_set=no
+settle_set=no
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --duration) duration=$2; shift 2 ;;
-    --settle) settle=$2; shift 2 ;;
+    --duration) duration=$2; duration_set=yes; shift 2 ;;
+    --settle) settle=$2; settle_set=yes; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --relays) relays=$2; shift 2 ;;
     --frame-ms) frame_ms=$2; shift 2 ;;
-    --ramp) ramp=$2; shift 2 ;;
+    --ramp) ramp=$2; ramp_set=yes; shift 2 ;;
     --memory) memory=$2; shift 2 ;;
     --floor) floor=$2; shift 2 ;;
     --model) model=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --resume-only) resume_only=yes; shift ;;
+    --resume) resume_load=$2; shift 2 ;;
+    --resume-cuts) resume_cuts=$2; shift 2 ;;
+    --ack-every) ack_every=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 case "$model" in echo|emulator) ;; *) echo "--model is echo or emulator, not $model" >&2; exit 2 ;; esac
 
+if [ "$resume_only" = yes ]; then
+  [ -n "$out" ] || out="$here/results/resume"
+  [ "$duration_set" = yes ] || duration=20
+  # A gentler ramp and a longer settle: a counting client's messages are kept until its ack gets through,
+  # so a backlog left by the ramp would be held in memory and stay resident.
+  [ "$ramp_set" = yes ] || ramp=100
+  [ "$settle_set" = yes ] || settle=10
+  [ -n "$memory" ] || { echo "--resume-only needs --memory N@MS" >&2; exit 2; }
+else
+  [ -n "$out" ] || out="$here/results"
+fi
 command_line="bench/run.sh --duration $duration --settle $settle --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp --memory \"$memory\" --model $model --floor $floor"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
@@ -116,7 +149,7 @@ command -v gcc >/dev/null || need_apt+=(gcc libc6-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -q >/dev/null && apt-get install -y -q "${need_apt[@]}" >/dev/null
 fi
-(cd "$here/peers/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+[ "$resume_only" = yes ] || (cd "$here/peers/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 echo "building (Release)..."
 build() { dotnet build "$1" -c Release -nologo -v:q >/dev/null && dotnet msbuild "$1" -getProperty:TargetPath -p:Configuration=Release; }
@@ -164,7 +197,7 @@ start_relay() {
     voicechat)
       # The environment of the sample's container image (samples/VoiceChat.Sample/Dockerfile).
       ASPNETCORE_ENVIRONMENT=Production DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
-      Logging__LogLevel__Default=Warning \
+      Logging__LogLevel__Default=Warning VoiceChat__AllowAnonymous=true \
       VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$emulator_port" VoiceChat__Gemini__ApiKey=bench \
       VoiceChat__MaxConcurrentSessions=20000 VoiceChat__MaxPendingConnections=20000 VoiceChat__MaxSessionStartsPerMinute=1000000 \
       VoiceChat__MaxSessionStartsPerMinutePerAddress=1000000 \
@@ -242,6 +275,51 @@ floor_step() {
 verdict() { # verdict RESULT DIRECT_RESULT → "carried" or a reason
   /usr/bin/python3 "$here/report.py" verdict "$1" "$2" "$added_limit_ms"
 }
+
+# ---------------------------------------------------------------- what resuming costs (--resume-only)
+# run_resume_load TAG RESULT N FRAME_MS [LOADGEN OPTIONS...]: the VoiceChat relay with a fresh model side.
+run_resume_load() {
+  local tag=$1 result=$2 n=$3 frames=$4
+  shift 4
+  start_emulator "$tag"
+  start_relay voicechat "$tag"
+  sleep 1
+  env "${harness_env[@]}" taskset -c 1 dotnet "$loadgen_dll" --url "ws://127.0.0.1:$relay_port/voice" --pid "$relay_pid" \
+    --sessions "$n" --ramp "$ramp" --settle "$settle" --duration "$duration" --frame-ms "$frames" --label "$tag" --json "$result" "$@" \
+    >"$out/logs/$tag-loadgen.log" 2>"$out/logs/$tag-progress.log" || true
+  stop_pid "$relay_pid"
+  stop_pid "$emulator_pid"
+  sleep 1
+  [ -s "$result" ] || echo '{"passed": false, "missing": true}' >"$result"
+}
+
+if [ "$resume_only" = yes ]; then
+  command_line="bench/run.sh --resume-only --memory $memory --resume $resume_load --resume-cuts $resume_cuts --ack-every $ack_every --repeat $repeat --duration $duration --settle $settle --ramp $ramp --model $model"
+  mem_n=${memory%@*} mem_frame_ms=${memory#*@}
+  res_n=${resume_load%@*} res_frame_ms=${resume_load#*@}
+  rm -rf "$out/raw"
+  started=$(date +%s)
+  for r in $(seq 1 "$repeat"); do
+    dir="$out/raw/run-$r"
+    mkdir -p "$dir"
+    # Alternate which goes first, so that a drift of the machine's speed does not favour one.
+    order="plain counting"
+    [ $(( r % 2 )) = 0 ] && order="counting plain"
+    for mode in $order; do
+      echo "== run $r: memory, $mem_n sessions of $mem_frame_ms ms frames, $mode ($(( $(date +%s) - started ))s)"
+      counting=()
+      [ "$mode" = counting ] && counting=(--counting --ack-every "$ack_every")
+      run_resume_load "resume-$r-memory-$mode" "$dir/memory-$mode.json" "$mem_n" "$mem_frame_ms" "${counting[@]}"
+      echo "   $(/usr/bin/python3 "$here/report.py" line "$dir/memory-$mode.json" "$dir/memory-$mode.json")"
+    done
+    echo "== run $r: resume, $res_n sessions of $res_frame_ms ms frames, $resume_cuts cuts each ($(( $(date +%s) - started ))s)"
+    run_resume_load "resume-$r-cuts" "$dir/resume.json" "$res_n" "$res_frame_ms" --resume-cuts "$resume_cuts" --ack-every "$ack_every"
+    echo "   $(/usr/bin/python3 "$here/report.py" resume-line "$dir/resume.json")"
+  done
+  /usr/bin/python3 "$here/report.py" resume-report "$out" "$command_line" "$model"
+  echo "results: $out/results.md"
+  exit 0
+fi
 
 # ---------------------------------------------------------------- the steps
 declare -A failed_at=()

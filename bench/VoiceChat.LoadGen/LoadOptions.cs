@@ -62,6 +62,19 @@ internal sealed class LoadOptions
 
     public TimeSpan EndTimeout { get; private set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Act as a counting client (<c>"received":0</c> in <c>start_session</c>, an <c>ack</c> every
+    /// <see cref="AckEvery"/> numbered server messages): the server then keeps each numbered message
+    /// until it is acknowledged.
+    /// </summary>
+    public bool Counting { get; private set; }
+
+    /// <summary>A counting client acknowledges once this many numbered messages arrived since its last <c>ack</c>.</summary>
+    public int AckEvery { get; private set; } = 5;
+
+    /// <summary>How many times each session cuts its connection (abort, no close frame) and resumes during the steady state; implies counting.</summary>
+    public int ResumeCuts { get; private set; }
+
     public string GeminiModel { get; private set; } = "gemini-2.5-flash-native-audio-preview-12-2025";
 
     public int FrameBytes => SampleRate / 1000 * FrameMilliseconds * 2;
@@ -80,6 +93,10 @@ internal sealed class LoadOptions
           --json FILE, --markdown FILE      result files
           --label NAME                      name of the run in the results
           --drain S                         seconds to wait for the last echoes (default 5)
+          --counting                        a counting client: "received":0 in start_session, an ack every --ack-every numbered messages
+          --ack-every N                     numbered server messages between acks (default 5; 1..1000), sent with the next frame
+          --resume-cuts K                   each session cuts its TCP connection K times during the steady state (staggered over
+                                            sessions) and resumes with its token and count; implies --counting (0..20)
           --smoke                           20 sessions x 5 s; exit non-zero unless all connected, none lost a frame, all ended cleanly
           --quiet                           no progress line
         Only loopback hosts are accepted. The run stops by itself.
@@ -107,6 +124,9 @@ internal sealed class LoadOptions
                 case "--markdown": options.MarkdownPath = Value(); break;
                 case "--label": options.Label = Value(); break;
                 case "--drain": options.DrainTimeout = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
+                case "--counting": options.Counting = true; break;
+                case "--ack-every": options.AckEvery = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--resume-cuts": options.ResumeCuts = int.Parse(Value(), CultureInfo.InvariantCulture); options.Counting = true; break;
                 case "--smoke": options.Smoke = true; break;
                 case "--quiet": options.Quiet = true; break;
                 default: throw new ArgumentException($"Unknown option '{name}'.");
@@ -175,6 +195,21 @@ internal sealed class LoadOptions
         if (Settle < TimeSpan.Zero || Settle > TimeSpan.FromSeconds(60))
         {
             throw new ArgumentException("--settle must be in [0, 60] seconds.");
+        }
+
+        if (AckEvery is < 1 or > 1000)
+        {
+            throw new ArgumentException("--ack-every must be 1..1000.");
+        }
+
+        if (ResumeCuts is < 0 or > 20)
+        {
+            throw new ArgumentException("--resume-cuts must be 0..20.");
+        }
+
+        if (Counting && Protocol == TargetProtocol.Gemini)
+        {
+            throw new ArgumentException("--counting and --resume-cuts speak the relay's protocol, not --gemini.");
         }
 
         if (DrainTimeout <= TimeSpan.Zero || DrainTimeout.TotalSeconds > 60)

@@ -5,12 +5,13 @@ using System.Text.Json.Serialization;
 namespace VoiceChat.LoadGen;
 
 /// <summary>Latency quantiles in milliseconds.</summary>
-internal sealed record LatencySummary(long Count, double P50, double P90, double P99, double P999, double Max, double Mean)
+internal sealed record LatencySummary(long Count, double P50, double P90, double P95, double P99, double P999, double Max, double Mean)
 {
     public static LatencySummary From(LatencyHistogram histogram) => new(
         histogram.Count,
         Ms(histogram.ValueAt(0.50)),
         Ms(histogram.ValueAt(0.90)),
+        Ms(histogram.ValueAt(0.95)),
         Ms(histogram.ValueAt(0.99)),
         Ms(histogram.ValueAt(0.999)),
         Ms(histogram.Max),
@@ -18,6 +19,23 @@ internal sealed record LatencySummary(long Count, double P50, double P90, double
 
     private static double Ms(long microseconds) => Math.Round(microseconds / 1000.0, 3);
 }
+
+/// <summary>The load was a counting client's: <c>"received":0</c> in <c>start_session</c>, an <c>ack</c> every <paramref name="AckEvery"/> numbered server messages.</summary>
+internal sealed record CountingSummary(int AckEvery);
+
+/// <summary>
+/// Resume mode: cuts made (of <paramref name="CutsPerSession"/> per session), resumes answered with
+/// <c>resumed:true</c>, of them those where the client had missed frames, the time from reconnect start
+/// to <c>session_started</c> and to the first missed frame, and echoes whose audio differed from what was sent.
+/// </summary>
+internal sealed record ResumeSummary(
+    int CutsPerSession,
+    long Cuts,
+    long Resumed,
+    long ResumesWithMissed,
+    LatencySummary ToSessionStartedMs,
+    LatencySummary ToFirstMissedFrameMs,
+    long FramesCorrupt);
 
 /// <summary>What the server process used during the steady state; with <see cref="Core"/> set, how busy the one core it is pinned to was.</summary>
 internal sealed record ServerUsage(
@@ -77,7 +95,14 @@ internal sealed record LoadResult
 
     public required long FramesOutOfOrder { get; init; }
 
+    /// <summary>Frames whose echo never came though a later frame's did: audio lost in between.</summary>
+    public required long FramesSkipped { get; init; }
+
     public required long UnmarkedMessages { get; init; }
+
+    public CountingSummary? Counting { get; init; }
+
+    public ResumeSummary? Resume { get; init; }
 
     public required double SteadyFramesSentPerSecond { get; init; }
 
@@ -128,6 +153,19 @@ internal sealed record LoadResult
 
         sb.AppendLine(c, $"| load generator CPU (% of one core) | {LoadGenCpuPercentOfOneCore:0.0} |");
         sb.AppendLine(c, $"| load average at start | {LoadAverageAtStart} |");
+        if (Counting is { } counting)
+        {
+            sb.AppendLine(c, $"| counting client | ack every {counting.AckEvery} numbered messages |");
+        }
+
+        if (Resume is { } r)
+        {
+            sb.AppendLine(c, $"| resume: cuts / resumed / with missed frames | {r.Cuts} / {r.Resumed} / {r.ResumesWithMissed} |");
+            sb.AppendLine(c, $"| resume: to session_started p50 / p95 / p99 / max (ms) | {r.ToSessionStartedMs.P50} / {r.ToSessionStartedMs.P95} / {r.ToSessionStartedMs.P99} / {r.ToSessionStartedMs.Max} |");
+            sb.AppendLine(c, $"| resume: to first missed frame p50 / p95 / p99 / max (ms) | {r.ToFirstMissedFrameMs.P50} / {r.ToFirstMissedFrameMs.P95} / {r.ToFirstMissedFrameMs.P99} / {r.ToFirstMissedFrameMs.Max} |");
+            sb.AppendLine(c, $"| frames repeated or reordered / skipped / corrupt | {FramesOutOfOrder} / {FramesSkipped} / {r.FramesCorrupt} |");
+        }
+
         if (ErrorsByCode.Count > 0)
         {
             sb.AppendLine(c, $"| server errors by code | {string.Join(", ", ErrorsByCode.Select(e => $"{e.Key}: {e.Value}"))} |");

@@ -72,7 +72,8 @@ internal sealed class LoadRunner
             var selfBefore = ProcessSampler.Sample(self);
             var streamingAtStart = _sessions.Count(s => s.State == SessionState.Streaming);
             _stats.Measuring = true;
-            await Task.Delay(_options.Duration, cancellationToken);
+            var resumes = _options.ResumeCuts > 0 ? CutAndResumeAsync(cancellationToken) : Task.Delay(_options.Duration, cancellationToken);
+            await resumes;
             _stats.Measuring = false;
             var serverAfter = ProcessSampler.Sample(_options.ServerPid);
             var selfAfter = ProcessSampler.Sample(self);
@@ -107,6 +108,41 @@ internal sealed class LoadRunner
                 session.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// Resume mode's steady state: each session cuts and resumes <see cref="LoadOptions.ResumeCuts"/>
+    /// times, the cuts of all sessions spread evenly over the steady state (session i's k-th cut at
+    /// (k + (i + 0.5) / N) / K of it), then waits for the last resumes to finish (bounded).
+    /// </summary>
+    private async Task CutAndResumeAsync(CancellationToken cancellationToken)
+    {
+        var begin = Stopwatch.GetTimestamp();
+        var cuts = _options.ResumeCuts;
+        var slot = _options.Duration / cuts;
+        var resuming = new List<Task>(_sessions.Length * cuts);
+        for (var k = 0; k < cuts; k++)
+        {
+            for (var i = 0; i < _sessions.Length; i++)
+            {
+                var due = (slot * k) + (slot * ((i + 0.5) / _sessions.Length)) - Stopwatch.GetElapsedTime(begin);
+                if (due > TimeSpan.FromMilliseconds(1))
+                {
+                    await Task.Delay(due, cancellationToken);
+                }
+
+                var session = _sessions[i];
+                resuming.Add(Task.Run(() => session.CutAndResumeAsync(cancellationToken), CancellationToken.None));
+            }
+        }
+
+        var rest = _options.Duration - Stopwatch.GetElapsedTime(begin);
+        if (rest > TimeSpan.Zero)
+        {
+            await Task.Delay(rest, cancellationToken);
+        }
+
+        await Task.WhenAll(resuming).WaitAsync(_options.ConnectTimeout * 2, cancellationToken);
     }
 
     private LoadResult Summarise(
@@ -159,6 +195,25 @@ internal sealed class LoadRunner
         }
 
         var allConnected = established == _sessions.Length && dropped == 0;
+        ResumeSummary? resume = null;
+        var resumedCleanly = true;
+        if (_options.ResumeCuts > 0)
+        {
+            resume = new ResumeSummary(
+                _options.ResumeCuts,
+                _stats.Cuts,
+                _stats.Resumed,
+                _stats.ResumesWithMissed,
+                LatencySummary.From(_stats.ResumeToStarted),
+                LatencySummary.From(_stats.ResumeToFirstMissed),
+                _sessions.Sum(s => s.Corrupt));
+            resumedCleanly = _stats.Cuts == (long)_sessions.Length * _options.ResumeCuts
+                && _stats.Resumed == _stats.Cuts
+                && resume.FramesCorrupt == 0
+                && _sessions.Sum(s => s.Skipped) == 0
+                && _sessions.Sum(s => s.OutOfOrder) == 0;
+        }
+
         return new LoadResult
         {
             Label = _options.Label,
@@ -181,6 +236,9 @@ internal sealed class LoadRunner
             FramesReceived = received,
             FramesLost = lost,
             FramesOutOfOrder = _sessions.Sum(s => s.OutOfOrder),
+            FramesSkipped = _sessions.Sum(s => s.Skipped),
+            Counting = _options.Counting ? new CountingSummary(_options.AckEvery) : null,
+            Resume = resume,
             UnmarkedMessages = _sessions.Sum(s => s.Unmarked),
             SteadyFramesSentPerSecond = Math.Round(sentDuring / steadySeconds, 1),
             SteadyFramesReceivedPerSecond = Math.Round(receivedDuring / steadySeconds, 1),
@@ -188,7 +246,7 @@ internal sealed class LoadRunner
             RealTimeFactor = expected == 0 ? 0 : Math.Round(sentDuring / expected, 4),
             Server = server,
             LoadGenCpuPercentOfOneCore = selfBefore.Valid && selfAfter.Valid ? Math.Round(100 * (selfAfter.CpuSeconds - selfBefore.CpuSeconds) / steadySeconds, 1) : 0,
-            Passed = allConnected && lost == 0 && endedCleanly == _sessions.Length,
+            Passed = allConnected && lost == 0 && endedCleanly == _sessions.Length && resumedCleanly,
             LoadAverageAtStart = _loadAverage,
         };
     }

@@ -10,6 +10,9 @@ internal enum SessionState
     Pending,
     Connecting,
     Streaming,
+
+    /// <summary>Resume mode: the connection was cut and a new one is resuming the session; the microphone waits.</summary>
+    Resuming,
     Failed,
     Dropped,
     Ending,
@@ -20,15 +23,19 @@ internal enum SessionState
 /// One generated voice session: connect, handshake, stream stamped microphone frames in real time,
 /// read everything the server sends, end. Subclasses speak a protocol. Streaming allocates nothing
 /// per frame: the frame and receive buffers are made once per session, and the microphone is played
-/// by the run's <see cref="FramePacer"/>.
+/// by the run's <see cref="FramePacer"/>. A counting session (<see cref="LoadOptions.Counting"/>) also
+/// counts the numbered server messages and acknowledges them; in resume mode it can cut its connection
+/// and resume the session on a new one, resending what the server had not received.
 /// </summary>
 internal abstract class LoadSession : IDisposable
 {
-    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _microphoneStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ClientWebSocket _socket = new();
+    private readonly Lock _pacing = new();
     private readonly byte[] _frame;
+    private readonly byte[]? _expected;
     private readonly long _period;
+    private TaskCompletionSource _started = NewStarted();
+    private ClientWebSocket _socket = NewSocket();
     private Task _receiving = Task.CompletedTask;
     private byte[] _receiveBuffer;
     private volatile bool _ending;
@@ -40,6 +47,11 @@ internal abstract class LoadSession : IDisposable
     private long _received;
     private uint _lastSequence;
     private int _state;
+    private long _numbered;
+    private long _ackedAt;
+    private long _resumeBegin;
+    private bool _awaitingFirstMissed;
+    private TaskCompletionSource? _cutRequested;
 
     protected LoadSession(int index, LoadOptions options, RunStats stats)
     {
@@ -49,8 +61,7 @@ internal abstract class LoadSession : IDisposable
         _receiveBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         _frame = new byte[options.FrameBytes];
         _period = Stopwatch.Frequency * options.FrameMilliseconds / 1000;
-        _socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        // No compression is negotiated (none is offered by default): raw PCM does not compress.
+        _expected = options.ResumeCuts > 0 ? new byte[options.FrameBytes] : null;
     }
 
     public int Index { get; }
@@ -61,7 +72,14 @@ internal abstract class LoadSession : IDisposable
 
     public long Received => Volatile.Read(ref _received);
 
+    /// <summary>Echoes of a frame whose echo (or a later one's) had already arrived: repeated or reordered audio.</summary>
     public long OutOfOrder { get; private set; }
+
+    /// <summary>Frames whose echo never came before a later frame's: audio lost in between.</summary>
+    public long Skipped { get; private set; }
+
+    /// <summary>Resume mode: echoes whose audio differs from the frame sent.</summary>
+    public long Corrupt { get; private set; }
 
     public long Unmarked { get; private set; }
 
@@ -136,6 +154,127 @@ internal abstract class LoadSession : IDisposable
     public long SendDueFrames(long now)
     {
         const int MaxBurst = 25;
+        lock (_pacing)
+        {
+            if (_microphoneOn && State == SessionState.Resuming)
+            {
+                return now + _period; // frames fall due meanwhile and go once the session has resumed
+            }
+
+            return SendDueFramesLocked(now, MaxBurst);
+        }
+    }
+
+    /// <summary>
+    /// Resume mode: cuts the connection the way a lost network does (the socket is aborted, no close
+    /// frame) right after the microphone's next frame was handed to it, so that audio is in flight
+    /// both ways (the frame to the server, echoes back) when it drops; then reconnects, resumes with
+    /// the token and the count of numbered messages received, checks the session resumed, and resends
+    /// the frames the server had not received before the microphone goes on. Times reconnect start → <c>session_started</c> and, when the client had missed frames,
+    /// → the first of them. Never throws; a session that does not resume is counted as dropped.
+    /// </summary>
+    public async Task CutAndResumeAsync(CancellationToken cancellationToken)
+    {
+        var cutMade = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_pacing)
+        {
+            if (State != SessionState.Streaming || _ending)
+            {
+                return;
+            }
+
+            _cutRequested = cutMade;
+        }
+
+        try
+        {
+            await cutMade.Task.WaitAsync(Options.ConnectTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            lock (_pacing)
+            {
+                // No frame went out meanwhile (the socket is backed up): cut it all the same.
+                _cutRequested = null;
+                if (State != SessionState.Streaming)
+                {
+                    return;
+                }
+
+                CutLocked();
+            }
+        }
+
+        Stats.CountCut();
+        var cut = _socket;
+        try
+        {
+            await _receiving.WaitAsync(Options.EndTimeout, cancellationToken);
+        }
+        catch (Exception)
+        {
+            // the cut connection's receive loop ends with the abort, one way or another
+        }
+
+        for (var i = 0; Volatile.Read(ref _sendPending) != 0 && i < 500; i++)
+        {
+            await Task.Delay(10, cancellationToken); // a send in flight on the cut socket fails at once
+        }
+
+        cut.Dispose();
+        _socket = NewSocket();
+        _started = NewStarted();
+        _resumeBegin = Stopwatch.GetTimestamp();
+        try
+        {
+            using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                connectTimeout.CancelAfter(Options.ConnectTimeout);
+                await _socket.ConnectAsync(ConnectUri, connectTimeout.Token);
+            }
+
+            _receiving = ReceiveLoopAsync();
+            await SendResumeAsync(Volatile.Read(ref _numbered), cancellationToken);
+            await _started.Task.WaitAsync(Options.ConnectTimeout, cancellationToken);
+            if (ServerReceived is not { } serverReceived)
+            {
+                throw new InvalidOperationException(ResumeFailure ?? "resume_not_resumed");
+            }
+
+            // What the server had not received before the cut goes again, in order, before new frames.
+            var resend = new byte[Options.FrameBytes];
+            for (var sequence = (uint)serverReceived + 1; sequence <= _sequence; sequence++)
+            {
+                BenchFrame.FillAudio(resend, sequence);
+                BenchFrame.Stamp(resend, sequence, (uint)Index, Stopwatch.GetTimestamp());
+                await SendFrameAsync(resend, cancellationToken);
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(SessionState.Dropped, ex is InvalidOperationException ? ex.Message : Describe("resume", ex));
+            _socket.Abort();
+            return;
+        }
+
+        lock (_pacing)
+        {
+            if (State == SessionState.Resuming)
+            {
+                SetState(SessionState.Streaming);
+            }
+        }
+    }
+
+    /// <summary>Aborts the socket (no close frame, as a lost network) and holds the microphone until the session resumes.</summary>
+    private void CutLocked()
+    {
+        SetState(SessionState.Resuming);
+        _socket.Abort();
+    }
+
+    private long SendDueFramesLocked(long now, int maxBurst)
+    {
         if (!_microphoneOn || State != SessionState.Streaming)
         {
             return StopPacing();
@@ -147,24 +286,34 @@ internal abstract class LoadSession : IDisposable
         }
 
         var due = (now - _begin) / _period;
+        var burst = 0;
         try
         {
-            for (var burst = 0; _sequence < due && burst < MaxBurst && !_ending; burst++)
+            if (Options.Counting && Volatile.Read(ref _numbered) - _ackedAt >= Options.AckEvery)
             {
+                _ackedAt = Volatile.Read(ref _numbered);
+                if (!HandedOver(SendAckAsync(_ackedAt, CancellationToken.None)))
+                {
+                    return now + (_period / 4);
+                }
+            }
+
+            for (; _sequence < due && burst < maxBurst && !_ending; burst++)
+            {
+                if (burst > 0 && _cutRequested is not null)
+                {
+                    break;
+                }
+
                 _sequence++;
                 BenchFrame.FillAudio(_frame, _sequence);
                 BenchFrame.Stamp(_frame, _sequence, (uint)Index, Stopwatch.GetTimestamp());
                 var sending = SendFrameAsync(_frame, CancellationToken.None);
                 Interlocked.Increment(ref _sent);
-                if (!sending.IsCompleted)
+                if (!HandedOver(sending))
                 {
-                    // The socket's buffer is full: the rest waits until it has taken this frame.
-                    Volatile.Write(ref _sendPending, 1);
-                    _ = CompleteSendAsync(sending);
                     return now + (_period / 4);
                 }
-
-                sending.GetAwaiter().GetResult();
             }
         }
         catch (Exception ex)
@@ -173,10 +322,19 @@ internal abstract class LoadSession : IDisposable
             return StopPacing();
         }
 
-        if (_sequence + MaxBurst < due)
+        if (_sequence + maxBurst < due)
         {
             // Hopelessly behind: restart the schedule from now rather than burst forever.
             _begin = now - (_period * _sequence);
+        }
+
+        if (_cutRequested is { } cut && burst > 0)
+        {
+            // The frame just sent is in flight: cut now, on this thread, before its echo can arrive.
+            _cutRequested = null;
+            CutLocked();
+            cut.TrySetResult();
+            return now + _period;
         }
 
         return _begin + ((_sequence + 1) * _period);
@@ -235,10 +393,50 @@ internal abstract class LoadSession : IDisposable
 
     protected abstract ValueTask SendEndAsync(CancellationToken cancellationToken);
 
+    /// <summary>A counting client's <c>ack</c> of <paramref name="received"/> numbered server messages.</summary>
+    protected virtual ValueTask SendAckAsync(long received, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>Resume mode: the handshake of a new connection that resumes the session, with the count of numbered messages received.</summary>
+    protected virtual ValueTask SendResumeAsync(long received, CancellationToken cancellationToken)
+        => throw new NotSupportedException("This protocol does not resume.");
+
+    /// <summary>After a resume's <c>session_started</c>: the server's count of numbered client messages, or null when it did not resume.</summary>
+    protected long? ServerReceived { get; private set; }
+
+    /// <summary>Why the last resume did not resume (the server's <c>resume_failed</c>).</summary>
+    protected string? ResumeFailure { get; private set; }
+
+    /// <summary>A numbered server message arrived (audio, transcripts, turn events): a counting client counts it.</summary>
+    protected void CountNumbered() => Interlocked.Increment(ref _numbered);
+
     /// <summary>Handles one whole message from the server.</summary>
     protected abstract void OnMessage(ReadOnlySpan<byte> message, WebSocketMessageType type);
 
     protected void MarkStarted() => _started.TrySetResult();
+
+    /// <summary>
+    /// <c>session_started</c> on a resuming connection, read on the receive loop (so that nothing this
+    /// connection delivers is read before it): <paramref name="serverReceived"/> is the server's count
+    /// when it resumed, null when it did not.
+    /// </summary>
+    protected void MarkResumeStarted(long? serverReceived, string? failure)
+    {
+        var now = Stopwatch.GetTimestamp();
+        ServerReceived = serverReceived;
+        ResumeFailure = failure is null ? null : "resume_failed:" + failure;
+        if (serverReceived is not null)
+        {
+            Stats.ResumeToStarted.Record(BenchFrame.ElapsedMicroseconds(_resumeBegin, now));
+            // Missed: the server had frames whose echo this client had not received before the cut.
+            _awaitingFirstMissed = _lastSequence < serverReceived;
+            Stats.CountResumed(_awaitingFirstMissed);
+        }
+
+        _started.TrySetResult();
+    }
+
+    /// <summary>Whether a resume is under way (the connection is being replaced).</summary>
+    protected bool IsResuming => State == SessionState.Resuming;
 
     protected void ServerError(string code, bool fatal)
     {
@@ -267,12 +465,31 @@ internal abstract class LoadSession : IDisposable
                 continue;
             }
 
+            if (_awaitingFirstMissed)
+            {
+                _awaitingFirstMissed = false;
+                Stats.ResumeToFirstMissed.Record(BenchFrame.ElapsedMicroseconds(_resumeBegin, now));
+            }
+
             if (sequence <= _lastSequence)
             {
                 OutOfOrder++;
             }
+            else
+            {
+                Skipped += sequence - _lastSequence - 1;
+                _lastSequence = sequence;
+            }
 
-            _lastSequence = sequence;
+            if (_expected is not null && chunk.Length == _expected.Length)
+            {
+                BenchFrame.FillAudio(_expected, sequence);
+                if (!chunk[BenchFrame.HeaderBytes..].SequenceEqual(_expected.AsSpan(BenchFrame.HeaderBytes)))
+                {
+                    Corrupt++;
+                }
+            }
+
             Interlocked.Increment(ref _received);
             if (Stats.Measuring)
             {
@@ -292,6 +509,20 @@ internal abstract class LoadSession : IDisposable
         return -1;
     }
 
+    /// <summary>Whether the socket took the message at once; if not, the pacer waits until it has.</summary>
+    private bool HandedOver(ValueTask sending)
+    {
+        if (!sending.IsCompleted)
+        {
+            Volatile.Write(ref _sendPending, 1);
+            _ = CompleteSendAsync(sending);
+            return false;
+        }
+
+        sending.GetAwaiter().GetResult();
+        return true;
+    }
+
     private async Task CompleteSendAsync(ValueTask sending)
     {
         try
@@ -305,7 +536,7 @@ internal abstract class LoadSession : IDisposable
 
         // A full fence: either the pacer sees no send pending or this sees the microphone off.
         Interlocked.Exchange(ref _sendPending, 0);
-        if (!_microphoneOn || State != SessionState.Streaming)
+        if (!_microphoneOn || State is not (SessionState.Streaming or SessionState.Resuming))
         {
             _microphoneStopped.TrySetResult();
         }
@@ -313,7 +544,7 @@ internal abstract class LoadSession : IDisposable
 
     private void OnSendFailed(Exception ex)
     {
-        if (!_ending)
+        if (!_ending && !IsResuming)
         {
             Fail(SessionState.Dropped, Describe("send", ex));
         }
@@ -342,7 +573,7 @@ internal abstract class LoadSession : IDisposable
                         await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
                     }
 
-                    if (!_ending)
+                    if (!_ending && !IsResuming)
                     {
                         var status = _socket.CloseStatus is { } s ? ((int)s).ToString(System.Globalization.CultureInfo.InvariantCulture) : "none";
                         Fail(SessionState.Dropped, Failure ?? $"closed:{status}");
@@ -365,7 +596,7 @@ internal abstract class LoadSession : IDisposable
         catch (Exception ex)
         {
             _started.TrySetException(ex);
-            if (!_ending)
+            if (!_ending && !IsResuming)
             {
                 Fail(SessionState.Dropped, Describe("receive", ex));
             }
@@ -386,6 +617,11 @@ internal abstract class LoadSession : IDisposable
     }
 
     private void SetState(SessionState state) => Volatile.Write(ref _state, (int)state);
+
+    private static TaskCompletionSource NewStarted() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // No compression is negotiated (none is offered by default): raw PCM does not compress.
+    private static ClientWebSocket NewSocket() => new() { Options = { KeepAliveInterval = TimeSpan.Zero } };
 
     private static string Describe(string phase, Exception ex) => ex switch
     {

@@ -54,6 +54,12 @@ if (options.Smoke)
     Console.WriteLine($"smoke: all sessions connected: {(result.SessionsEstablished == result.SessionsRequested && result.SessionsDropped == 0 ? "yes" : "no")}");
     Console.WriteLine($"smoke: no frame lost: {(result.FramesLost == 0 && result.FramesReceived > 0 ? "yes" : "no")}");
     Console.WriteLine($"smoke: all ended cleanly: {(result.SessionsEndedCleanly == result.SessionsRequested ? "yes" : "no")}");
+    if (result.Resume is { } resume)
+    {
+        Console.WriteLine($"smoke: every cut resumed: {(resume.Cuts == (long)result.SessionsRequested * resume.CutsPerSession && resume.Resumed == resume.Cuts ? "yes" : "no")}");
+        Console.WriteLine($"smoke: no frame repeated, skipped or corrupt: {(result.FramesOutOfOrder == 0 && result.FramesSkipped == 0 && resume.FramesCorrupt == 0 ? "yes" : "no")}");
+    }
+
     return result.Passed && result.FramesReceived > 0 ? 0 : 1;
 }
 

@@ -2,7 +2,9 @@
 # Load smoke: the Gemini Live emulator (benchmark echo mode) and the sample server on free loopback
 # ports, then the load generator's --smoke preset (20 real-time sessions for 5 s through the relay).
 # Checks: all sessions connected, no frame lost, all ended cleanly (end_session -> session_ended +
-# close 1000). The sample runs with its image's environment. Then the benchmark's native parts (built
+# close 1000). The sample runs with its image's environment. Then the preset again as counting clients
+# that each cut their connection twice (no close frame) and resume: every cut resumed, no frame lost,
+# repeated, skipped or corrupt, all ended cleanly. Then the benchmark's native parts (built
 # with gcc): a second sample server with bench/native/gemini_echo.c as its model, the same preset for
 # 3 s (all connected, no frame lost, all ended cleanly), and the kernel floor relay
 # (bench/native/tcp_floor.c) with its own client and echo, 20 sessions for 3 s (every frame relayed).
@@ -24,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-checks=("all sessions connected" "no frame lost" "all ended cleanly" "relay with the C Gemini echo: every session streamed and ended cleanly" "floor relay relayed every frame")
+checks=("all sessions connected" "no frame lost" "all ended cleanly" "resume: every cut resumed, no frame lost, repeated, skipped or corrupt" "relay with the C Gemini echo: every session streamed and ended cleanly" "floor relay relayed every frame")
 fail_all() {
   echo "$name: $1" >&2
   echo "0 ${#checks[@]}" > "$results/$name.counts"
@@ -67,7 +69,7 @@ wait_port "$emulator_port" "$!" || { cat "$work/emulator.log" >&2; fail_all "the
 start_sample() { # start_sample MODEL_PORT LOG: the sample server as its image runs it; sets relay_port, relay_pid
   relay_port=$(free_port)
   ASPNETCORE_ENVIRONMENT=Production DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 Logging__LogLevel__Default=Warning \
-  VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$1" VoiceChat__Gemini__ApiKey=bench \
+  VoiceChat__AllowAnonymous=true VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$1" VoiceChat__Gemini__ApiKey=bench \
   VoiceChat__MaxSessionStartsPerMinute=1000000 VoiceChat__MaxSessionStartsPerMinutePerAddress=1000000 \
     dotnet "$sample_dll" --urls "http://127.0.0.1:$relay_port" >"$2" 2>&1 &
   relay_pid=$!
@@ -80,6 +82,14 @@ timeout 120 dotnet "$loadgen_dll" --smoke --quiet --url "ws://127.0.0.1:$relay_p
   --label smoke --json "$results/$name.json" >"$work/loadgen.log" 2>&1
 loadgen_status=$?
 cat "$work/loadgen.log"
+
+# Resume: counting clients that cut their connections and resume (bench/run.sh --resume-only at small scale).
+timeout 120 dotnet "$loadgen_dll" --smoke --duration 4 --resume-cuts 2 --quiet --url "ws://127.0.0.1:$relay_port/voice" --pid "$relay_pid" \
+  --label smoke-resume --json "$results/$name-resume.json" >"$work/loadgen-resume.log" 2>&1
+cat "$work/loadgen-resume.log"
+if [ "$(grep -cx "smoke: \(all sessions connected\|no frame lost\|all ended cleanly\|every cut resumed\|no frame repeated, skipped or corrupt\): yes" "$work/loadgen-resume.log")" = 5 ]; then
+  echo "smoke: resume: every cut resumed, no frame lost, repeated, skipped or corrupt: yes" >"$work/resume-check.log"
+fi
 
 # The benchmark's native parts.
 command -v gcc >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q gcc libc6-dev >/dev/null; }
@@ -127,7 +137,7 @@ fi
 
 passed=0; failed=0
 for check in "${checks[@]}"; do
-  if grep -qxsF "smoke: $check: yes" "$work/loadgen.log" "$work/echo-check.log" "$work/floor-check.log"; then
+  if grep -qxsF "smoke: $check: yes" "$work/loadgen.log" "$work/resume-check.log" "$work/echo-check.log" "$work/floor-check.log"; then
     echo "PASS $check"; passed=$((passed + 1))
   else
     echo "FAIL $check"; failed=$((failed + 1))
