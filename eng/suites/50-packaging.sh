@@ -488,16 +488,16 @@ test_deploy_unhealthy() {
 
 test_deploy_without_probe() {
   local out
-  deploy_fails deploy-no-probe VOICE_PROBE="$work/no-such-probe" -- --project p --tag v5 || return 1
+  deploy_fails deploy-no-probe VOICE_PROBE="$work/no-such-probe" -- --project p --tag v5 --firebase-project p || return 1
   expect "how to install the probe" grep -q 'dotnet tool install --global VoiceChat.Probe' <<<"$out" || return 1
   expect "nothing built or deployed" test -z "$(calls 'gcloud builds')$(calls 'gcloud run')" || return 1
-  out="$(PATH="$(stub_path)" VOICE_PROBE="$work/no-such-probe" "$deploy_script" --project p --tag v5 --no-voice-check 2>&1)" || { echo "$out"; return 1; }
+  out="$(PATH="$(stub_path)" VOICE_PROBE="$work/no-such-probe" "$deploy_script" --project p --tag v5 --firebase-project p --no-voice-check 2>&1)" || { echo "$out"; return 1; }
   expect "--no-voice-check deploys without the probe" test -n "$(calls 'gcloud run deploy')" || return 1
 }
 
 test_deploy_probe_refused() {
   local out
-  deploy_fails deploy-probe-refused STUB_PROBE_EXIT=3 -- --project p --tag v6 || return 1
+  deploy_fails deploy-probe-refused STUB_PROBE_EXIT=3 -- --project p --tag v6 --firebase-project p || return 1
   expect "names the token variable" grep -q 'set VOICE_PROBE_TOKEN' <<<"$out" || return 1
   refute "no address for the app" grep -q 'Ready. Voice endpoint' <<<"$out" || return 1
 }
@@ -514,7 +514,7 @@ test_deploy_voice_check() {
 
   start_like_entrypoint "$root/samples/VoiceChat.Sample/Dockerfile" "$work/published-sample" "$work/app-voice-check.log" || return 1
   out="$(PATH="$(stub_path)" VOICE_PROBE="$tools/voicechat-probe" STUB_SERVICE_URL="http://127.0.0.1:$app_port" \
-    "$deploy_script" --project p --no-build --tag v7 2>&1)" || { echo "$out"; cat "$work/app-voice-check.log"; return 1; }
+    "$deploy_script" --project p --no-build --tag v7 --allow-anonymous 2>&1)" || { echo "$out"; cat "$work/app-voice-check.log"; return 1; }
   echo "$out"
   expect "a voice turn completed with the sample" grep -q 'OK: a full voice turn completed' <<<"$out" || return 1
   expect "the address for the app" grep -q "Ready. Voice endpoint for the app" <<<"$out" || return 1
@@ -529,7 +529,7 @@ test_deploy_voice_check() {
   app_pids+=("$last_app_pid")
   wait_for_listening "$last_app_pid" "$work/http-only.log" || return 1
   deploy_fails deploy-http-only VOICE_PROBE="$tools/voicechat-probe" STUB_SERVICE_URL="http://127.0.0.1:$app_port" -- \
-    --project p --no-build --tag v7 || return 1
+    --project p --no-build --tag v7 --allow-anonymous || return 1
   expect "the probe says what the server is" grep -q 'answered HTTP 200 without a WebSocket upgrade: this is not the VoiceChat endpoint' <<<"$out" || return 1
   expect "the deploy names the failed voice check" grep -q 'no voice turn completed' <<<"$out" || return 1
   stop_app "$last_app_pid"
