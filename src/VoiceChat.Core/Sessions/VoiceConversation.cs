@@ -30,6 +30,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     private readonly SemaphoreSlim _input = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _modelClosedTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
 
     private VoiceSession? _attached;
@@ -45,7 +46,6 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     private int _ending;
     private int _modelClosed;
     private int _started;
-    private readonly TaskCompletionSource _modelClosedTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public VoiceConversation(
         LiveSessionConnection live,
