@@ -98,9 +98,6 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
 
     public bool HasEnded => Volatile.Read(ref _ending) != 0;
 
-    /// <summary>Bytes kept for replay now (tests, benchmark).</summary>
-    internal int BufferedBytes => _outbox.BufferedBytes;
-
     private VoiceSession? AttachedSession()
     {
         lock (_gate)

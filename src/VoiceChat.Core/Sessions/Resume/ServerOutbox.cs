@@ -47,18 +47,6 @@ internal sealed class ServerOutbox : IDisposable
         }
     }
 
-    /// <summary>Bytes held now (for tests and the benchmark).</summary>
-    public int BufferedBytes
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _bytes;
-            }
-        }
-    }
-
     /// <summary>Numbers the next message without keeping it (a client that does not acknowledge).</summary>
     public long Skip()
     {
@@ -87,9 +75,6 @@ internal sealed class ServerOutbox : IDisposable
             return sequence;
         }
     }
-
-    /// <summary>Copies a text message in and keeps it.</summary>
-    public long AppendCopy(ReadOnlySpan<byte> message) => Append(PooledAudio.CopyOf(message), binary: false);
 
     /// <summary>Marks messages up to <paramref name="sequence"/> as sent on the current connection.</summary>
     public void MarkDelivered(long sequence)
