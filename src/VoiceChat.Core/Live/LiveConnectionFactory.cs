@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using VoiceChat.Diagnostics;
 using VoiceChat.Tools;
 
 namespace VoiceChat.Live;
@@ -54,7 +55,7 @@ internal sealed partial class LiveConnectionFactory : ILiveConnectionFactory
     private async ValueTask<LiveSessionConnection> OpenAsync(LiveSessionSetup setup, string? resumptionHandle, CancellationToken cancellationToken)
     {
         var gemini = _options.Value.Gemini;
-        var first = await _connector.ConnectAsync(setup, resumptionHandle, cancellationToken).ConfigureAwait(false);
+        var first = await ConnectAsync(setup, resumptionHandle, cancellationToken).ConfigureAwait(false);
         var resumable = new ResumableLiveConnection(
             first,
             _connector,
@@ -79,6 +80,21 @@ internal sealed partial class LiveConnectionFactory : ILiveConnectionFactory
                 _time,
                 _loggers.CreateLogger<ToolInvokingLiveConnection>()),
             setup);
+    }
+
+    /// <summary>The model connection and its setup, in a span under the session's.</summary>
+    private async ValueTask<ILiveConnection> ConnectAsync(LiveSessionSetup setup, string? resumptionHandle, CancellationToken cancellationToken)
+    {
+        using var span = VoiceChatTelemetry.StartModelSpan(resumptionHandle is null ? "connect" : "resume", setup.Request.SessionId);
+        try
+        {
+            return await _connector.ConnectAsync(setup, resumptionHandle, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LiveConnectionException ex)
+        {
+            VoiceChatTelemetry.Finish(span, ex.Error.Code, ex.Message);
+            throw;
+        }
     }
 
     private async ValueTask<LiveSessionSetup> ResolveSetupAsync(LiveSessionRequest request, GeminiOptions gemini, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using VoiceChat.Diagnostics;
 using VoiceChat.Live.Gemini;
 
 namespace VoiceChat.Live;
@@ -42,6 +43,7 @@ internal sealed partial class ResumableLiveConnection : ILiveConnection
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _sessionId;
+    private readonly System.Diagnostics.ActivityContext _span = VoiceChatTelemetry.CurrentContext;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly AudioReplayBuffer _replay;
     private readonly Queue<LiveEvent> _queued = new();
@@ -306,6 +308,8 @@ internal sealed partial class ResumableLiveConnection : ILiveConnection
     /// <summary>Replaces the connection: old socket closed first, resumed with the handle, buffered audio replayed.</summary>
     private async ValueTask ReplaceAsync(string reason, LiveError? cause, CancellationToken cancellationToken)
     {
+        using var span = VoiceChatTelemetry.StartModelSpan("resume", _sessionId, _span);
+        span?.SetTag("voicechat.reconnect.reason", reason);
         _rotationPending = false;
         if (_inTurn)
         {
@@ -338,7 +342,7 @@ internal sealed partial class ResumableLiveConnection : ILiveConnection
             {
                 if (attempt > maxAttempts)
                 {
-                    LiveMetrics.Reconnects.Add(1, new("reason", reason), new("outcome", "failed"));
+                    VoiceChatTelemetry.UpstreamReplaced(reason, "failed");
                     Log.ResumeFailed(_logger, _sessionId, reason, maxAttempts, last?.Code ?? "none");
                     Finish(last ?? GeminiCloseClassifier.NotResumable);
                     return;
@@ -359,7 +363,7 @@ internal sealed partial class ResumableLiveConnection : ILiveConnection
                     last = ex.Error;
                     if (!ex.Error.Retriable)
                     {
-                        LiveMetrics.Reconnects.Add(1, new("reason", reason), new("outcome", "failed"));
+                        VoiceChatTelemetry.UpstreamReplaced(reason, "failed");
                         Finish(ex.Error);
                         return;
                     }
@@ -410,7 +414,7 @@ internal sealed partial class ResumableLiveConnection : ILiveConnection
             _up = true;
             _outage?.TrySetResult();
             _outage = null;
-            LiveMetrics.Reconnects.Add(1, new("reason", reason), new("outcome", "resumed"));
+            VoiceChatTelemetry.UpstreamReplaced(reason, "resumed");
             Log.Resumed(_logger, _sessionId, reason, replayed);
         }
         finally

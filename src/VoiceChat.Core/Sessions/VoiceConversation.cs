@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using VoiceChat.Diagnostics;
 using VoiceChat.Live;
 using VoiceChat.Protocol;
 using VoiceChat.Sessions.Resume;
@@ -55,8 +56,10 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         VoiceConversationDirectory directory,
         TimeProvider time,
         ILogger logger,
+        SessionTelemetry telemetry,
         ResumeState? resumedFrom = null)
     {
+        Telemetry = telemetry;
         _live = live.Connection;
         Setup = live.Setup;
         User = user;
@@ -79,6 +82,9 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     }
 
     public LiveSessionSetup Setup { get; }
+
+    /// <summary>The conversation's span and measurements.</summary>
+    public SessionTelemetry Telemetry { get; }
 
     public SessionUser User { get; }
 
@@ -271,6 +277,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
             };
             await sending.ConfigureAwait(false);
             Interlocked.Increment(ref _clientReceived);
+            Telemetry.InputForwarded(kind, audio.Length);
         }
         finally
         {
@@ -299,6 +306,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         }
         else
         {
+            Telemetry.Ending(reason, error?.Code);
             _ = EndAsync(keepShared: false);
         }
     }
@@ -380,6 +388,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         }
         finally
         {
+            Telemetry.Ended(keepShared ? VoiceSessionStop.ShuttingDown : VoiceSessionStop.ClientClosed);
             _ended.TrySetResult();
         }
     }
@@ -467,9 +476,20 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
                 switch (ev.Kind)
                 {
                     case LiveEventKind.Audio:
+                        var taken = SessionTelemetry.FrameTaken();
+                        Telemetry.ModelAudio(ev.Audio.Length);
                         await DeliverAsync(ev.Audio, binary: true, token).ConfigureAwait(false);
+                        SessionTelemetry.FrameRelayed(taken);
+                        break;
+                    case LiveEventKind.Usage:
+                        Telemetry.Usage(ev.Usage!);
                         break;
                     case LiveEventKind.InputTranscript or LiveEventKind.OutputTranscript:
+                        if (ev.Kind == LiveEventKind.InputTranscript)
+                        {
+                            Telemetry.InputTranscript();
+                        }
+
                         await DeliverAsync(
                             PooledAudio.CopyOf(_writer.Transcript(ev.Kind == LiveEventKind.InputTranscript, ev.Text ?? string.Empty, ev.Final).Span),
                             binary: false,
@@ -477,9 +497,11 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
                         _writer.Release();
                         break;
                     case LiveEventKind.Interrupted:
+                        Telemetry.ReplyEnded();
                         await DeliverAsync(PooledAudio.CopyOf(ServerMessageWriter.Interrupted.Span), binary: false, token).ConfigureAwait(false);
                         break;
                     case LiveEventKind.TurnComplete:
+                        Telemetry.ReplyEnded();
                         await DeliverAsync(PooledAudio.CopyOf(ServerMessageWriter.TurnComplete.Span), binary: false, token).ConfigureAwait(false);
                         break;
                     case LiveEventKind.ToolStatus:

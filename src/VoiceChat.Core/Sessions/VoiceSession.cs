@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.Extensions.Logging;
+using VoiceChat.Diagnostics;
 using VoiceChat.Live;
 using VoiceChat.Protocol;
 using VoiceChat.Sessions.Resume;
@@ -81,6 +82,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     public async Task RunAsync(CancellationToken aborted)
     {
         _aborted = aborted;
+        using var scope = _logger.BeginScope(new SessionLogScope(this));
         _startTimer = _time.CreateTimer(
             static state => ((VoiceSession)state!).StopFatal(VoiceChatErrorCodes.StartTimeout, "No valid start_session was received in time."),
             this,
@@ -272,6 +274,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         conversation.Start();
         if (resumed)
         {
+            conversation.Telemetry.Resumed();
             Log.SessionResumed(_logger, SessionId, userId, sessionUser.Verified);
         }
         else
@@ -312,13 +315,14 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
         SessionId = start.SessionId ?? Guid.NewGuid().ToString("N");
         var request = new LiveSessionRequest(SessionId, user.Id, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user, user.Verified);
-        var live = await ConnectAsync(() => _liveFactory.ConnectAsync(request, _stopCts.Token), retries: 0).ConfigureAwait(false);
+        var telemetry = SessionTelemetry.Start(SessionId, user.Id, user.Verified, start.InputSampleRate, _options.Gemini.Model, takenOver: false);
+        var live = await ConnectAsync(() => _liveFactory.ConnectAsync(request, _stopCts.Token), retries: 0, telemetry).ConfigureAwait(false);
         if (live is null)
         {
             return (null, false, null);
         }
 
-        return (new VoiceConversation(live, user, ResumeTokens.Key(ResumeTokens.Create()), _options, _conversations, _time, _logger), false, failedReason);
+        return (new VoiceConversation(live, user, ResumeTokens.Key(ResumeTokens.Create()), _options, _conversations, _time, _logger, telemetry), false, failedReason);
     }
 
     /// <summary>A conversation another instance kept in the shared store: resumed here from its model resumption handle.</summary>
@@ -344,10 +348,23 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         var setup = new LiveSessionSetup(request, state.SystemInstruction, state.Voice, state.Language);
         SessionId = state.SessionId;
         // The model may still be closing the other instance's connection: a retriable refusal is tried again.
-        var live = await ConnectAsync(() => _liveFactory.ResumeAsync(setup, state.ResumptionHandle, _stopCts.Token), _options.Gemini.MaxReconnectAttempts).ConfigureAwait(false);
+        var telemetry = SessionTelemetry.Start(SessionId, user.Id, user.Verified, state.InputSampleRate, _options.Gemini.Model, takenOver: true);
+        var live = await ConnectAsync(() => _liveFactory.ResumeAsync(setup, state.ResumptionHandle, _stopCts.Token), _options.Gemini.MaxReconnectAttempts, telemetry).ConfigureAwait(false);
         // New messages are numbered after everything the client has, which may be more than was stored.
         var resumedFrom = state with { ServerSent = Math.Max(state.ServerSent, clientHas ?? 0) };
-        return live is null ? null : new VoiceConversation(live, user, key, _options, _conversations, _time, _logger, resumedFrom);
+        return live is null ? null : new VoiceConversation(live, user, key, _options, _conversations, _time, _logger, telemetry, resumedFrom);
+    }
+
+    private async ValueTask<LiveSessionConnection?> ConnectAsync(Func<ValueTask<LiveSessionConnection>> connect, int retries, SessionTelemetry telemetry)
+    {
+        var live = await ConnectAsync(connect, retries).ConfigureAwait(false);
+        if (live is null)
+        {
+            telemetry.Ending(_stop == VoiceSessionStop.None ? VoiceSessionStop.ClientClosed : _stop, _stopError?.Code);
+            telemetry.Ended(VoiceSessionStop.ClientClosed);
+        }
+
+        return live;
     }
 
     private async ValueTask<LiveSessionConnection?> ConnectAsync(Func<ValueTask<LiveSessionConnection>> connect, int retries)
@@ -622,6 +639,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
         if (_conversation is { } conversation)
         {
+            conversation.Telemetry.Ending(stop, error?.Code);
             if (stop == VoiceSessionStop.ClientClosed)
             {
                 await conversation.DetachAsync(this).ConfigureAwait(false);

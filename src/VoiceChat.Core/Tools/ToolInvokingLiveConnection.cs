@@ -1,11 +1,11 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using VoiceChat.Diagnostics;
 using VoiceChat.Live;
 
 namespace VoiceChat.Tools;
@@ -27,6 +27,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _sessionId;
+    private readonly System.Diagnostics.ActivityContext _span = VoiceChatTelemetry.CurrentContext;
     private readonly LiveEventQueue _events = new(EventCapacity);
     private readonly ConcurrentDictionary<string, ToolCallState> _calls = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _lifetime = new();
@@ -202,6 +203,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
     private async Task RunCallAsync(LiveToolCall call, AIFunction tool, ToolCallState state)
     {
         Log.ToolCallStarted(_logger, _sessionId, call.Name, call.Id);
+        var span = VoiceChatTelemetry.StartToolSpan(_span, _sessionId, call.Name, call.Id);
         var started = _time.GetTimestamp();
         using var timeout = new CancellationTokenSource(_timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, state.Token, _lifetime.Token);
@@ -248,7 +250,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
             status = LiveToolStatus.Failed;
         }
 
-        ToolMetrics.Calls.Add(1, new KeyValuePair<string, object?>("tool", call.Name), new KeyValuePair<string, object?>("status", status));
+        VoiceChatTelemetry.ToolCallEnded(span, call.Name, status);
         if (response is { } answer)
         {
             state.Complete(answer);
@@ -415,10 +417,4 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
         [LoggerMessage(EventId = 1309, Level = LogLevel.Error, Message = "Session {SessionId}: reading the model's events failed.")]
         public static partial void PumpFailed(ILogger logger, string sessionId, Exception exception);
     }
-}
-
-/// <summary>Tool metrics on the <c>VoiceChat</c> meter.</summary>
-internal static class ToolMetrics
-{
-    public static readonly Counter<long> Calls = LiveMetrics.Meter.CreateCounter<long>("voicechat.tool.calls", description: "Tool calls run for the model, by tool and outcome.");
 }
