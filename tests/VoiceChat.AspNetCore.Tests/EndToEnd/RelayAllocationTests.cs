@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
@@ -40,6 +42,34 @@ public sealed class RelayAllocationTests
 
     [AllocationFact]
     public Task With_tools_registered_a_relayed_frame_still_allocates_no_buffer() => MeasureAsync(withTools: true);
+
+    /// <summary>
+    /// With every <c>VoiceChat</c> instrument and span listened to, as an app with OpenTelemetry does:
+    /// the audio path records through cached tags only.
+    /// </summary>
+    [AllocationFact]
+    public async Task With_telemetry_listened_to_a_relayed_frame_still_allocates_no_buffer()
+    {
+        using var meters = new MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "VoiceChat")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        meters.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
+        meters.SetMeasurementEventCallback<double>(static (_, _, _, _) => { });
+        meters.Start();
+        using var spans = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "VoiceChat",
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(spans);
+
+        await MeasureAsync(withTools: false);
+    }
 
     private static async Task MeasureAsync(bool withTools)
     {
