@@ -274,6 +274,12 @@ def report(out, command, limit_ms, relays, memory="", model="echo"):
         if pair:
             summary["cpu_voicechat_vs_%s" % other] = pair
 
+    # --telemetry both: what OpenTelemetry on costs the VoiceChat relay per session.
+    pair = pair_cpu(rows, "voicechat-otel", "voicechat")
+    if pair and pair["voicechat"]:
+        pair["overhead_percent"] = round(100 * (pair["voicechat-otel"] / pair["voicechat"] - 1), 1)
+        summary["cpu_telemetry_on_vs_off"] = pair
+
     # Each relay's CPU per session as a multiple of the kernel floor's at the same step.
     floors = floor_rows(out, limit_ms)
     floor_cpu = {r["sessions"]: (r["result"].get("server") or {}).get("cpu_seconds_per_session_minute")
@@ -347,6 +353,11 @@ def report(out, command, limit_ms, relays, memory="", model="echo"):
             md.append("- CPU per session against the %s peer at %d sessions, the largest step both carried: VoiceChat %.4f, "
                       "%s %.4f CPU seconds per session-minute (%.2fx less)." % (
                           other, pair["sessions"], pair["voicechat"], other, pair[other], pair[other] / pair["voicechat"]))
+    pair = summary.get("cpu_telemetry_on_vs_off")
+    if pair:
+        md.append("- Telemetry on (OpenTelemetry, every span sampled, metrics exported over OTLP) against off at %d sessions, "
+                  "the largest step both carried: %.4f against %.4f CPU seconds per session-minute (%+.1f %%)." % (
+                      pair["sessions"], pair["voicechat-otel"], pair["voicechat"], pair["overhead_percent"]))
     if floors:
         md.append("- The kernel floor (a C relay with one `recv` and one `send` per message and nothing else) carried at most "
                   "%d sessions on one core." % summary["floor_max_sessions_carried"])

@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [--duration SECONDS] [--settle SECONDS] [--steps "100 250 500 750 1000 1500 2000 4000"]
 #                [--relays "voicechat node python"] [--frame-ms 40] [--ramp 500] [--memory 1000@100]
-#                [--model echo|emulator] [--floor yes|no] [--out DIR]
+#                [--model echo|emulator] [--floor yes|no] [--telemetry off|on|both] [--out DIR]
 #   bench/run.sh --resume-only [--memory 1000@100] [--resume 300@40] [--resume-cuts 2] [--ack-every 5]
 #                [--repeat 2] [--duration 20] [--settle 10] [--ramp 100] [--out DIR]
 #
@@ -25,6 +25,11 @@
 # carry far more sessions than the .NET harness), pinned the same way. It is what loopback TCP alone
 # costs per relayed frame on this machine: a lower bound for any relay that makes one system call per
 # message and direction.
+# --telemetry (off by default) runs the VoiceChat relay with OpenTelemetry on as "voicechat-otel": the sample's
+# OpenTelemetry SDK with every span sampled and the VoiceChat and ASP.NET Core metrics collected, exported over
+# OTLP/HTTP every few seconds to otlp_sink.py (a loopback stand-in for a collector, on core 1, which reads
+# each export and answers 200). "on" replaces the voicechat relay with it, "both" measures the two side by
+# side at every step; the report then gives telemetry's CPU cost per session.
 # --resume-only measures what resuming costs the VoiceChat relay instead, --repeat times (default 2) in one go:
 # resident memory per session at the --memory load (default 1000@100) without and with a counting client
 # (received:0, an ack every --ack-every numbered messages, default 5), in alternating order; then the
@@ -54,6 +59,7 @@ resume_load="300@40"
 resume_cuts=2
 ack_every=5
 repeat=2
+telemetry=off
 duration_set=no
 ramp_set=no
 settle_set=no
@@ -75,11 +81,25 @@ while [ $# -gt 0 ]; do
     --resume-cuts) resume_cuts=$2; shift 2 ;;
     --ack-every) ack_every=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    --telemetry) telemetry=$2; shift 2 ;;
+    -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 case "$model" in echo|emulator) ;; *) echo "--model is echo or emulator, not $model" >&2; exit 2 ;; esac
+case "$telemetry" in
+  off) ;;
+  on|both)
+    with_otel=()
+    for relay in $relays; do
+      [ "$relay" = voicechat ] && [ "$telemetry" = both ] && with_otel+=(voicechat)
+      [ "$relay" = voicechat ] && relay=voicechat-otel
+      with_otel+=("$relay")
+    done
+    relays="${with_otel[*]}"
+    ;;
+  *) echo "--telemetry is off, on or both, not $telemetry" >&2; exit 2 ;;
+esac
 
 if [ "$resume_only" = yes ]; then
   [ -n "$out" ] || out="$here/results/resume"
@@ -92,7 +112,7 @@ if [ "$resume_only" = yes ]; then
 else
   [ -n "$out" ] || out="$here/results"
 fi
-command_line="bench/run.sh --duration $duration --settle $settle --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp --memory \"$memory\" --model $model --floor $floor"
+command_line="bench/run.sh --duration $duration --settle $settle --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp --memory \"$memory\" --model $model --floor $floor --telemetry $telemetry"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # ---------------------------------------------------------------- processes, cleaned up on any exit
@@ -187,16 +207,39 @@ start_emulator() {
   wait_port "$emulator_port" "$emulator_pid" || { echo "the model side did not start" >&2; cat "$out/logs/model-$1.log" >&2; exit 1; }
 }
 
+# The OTLP sink of a voicechat-otel run, on core 1 with the rest of the harness.
+sink_pid=
+start_sink() {
+  local port
+  port=$(free_port)
+  taskset -c 1 /usr/bin/python3 "$here/otlp_sink.py" --port "$port" >"$out/logs/$1-otlp-sink.log" 2>&1 &
+  sink_pid=$!
+  pids+=("$sink_pid")
+  wait_port "$port" "$sink_pid" || { echo "the OTLP sink did not start" >&2; exit 1; }
+  # What the sample reads to turn OpenTelemetry on (samples/VoiceChat.Sample/Program.cs), every span
+  # sampled, and the metrics exported every 5 s so that a measured step exports several times.
+  otel_env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+    OTEL_TRACES_SAMPLER=always_on OTEL_METRIC_EXPORT_INTERVAL=5000 OTEL_BSP_SCHEDULE_DELAY=1000 OTEL_SERVICE_NAME=voicechat-bench)
+}
+
+stop_sink() {
+  [ -z "$sink_pid" ] || stop_pid "$sink_pid"
+  sink_pid=
+}
+
 relay_pid=
 relay_port=
+otel_env=()
 start_relay() {
   local relay=$1 tag=$2
   relay_port=$(free_port)
   local log="$out/logs/$tag.log"
+  otel_env=()
+  [ "$relay" = voicechat-otel ] && start_sink "$tag"
   case "$relay" in
-    voicechat)
+    voicechat|voicechat-otel)
       # The environment of the sample's container image (samples/VoiceChat.Sample/Dockerfile).
-      ASPNETCORE_ENVIRONMENT=Production DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
+      env ${otel_env[@]+"${otel_env[@]}"} ASPNETCORE_ENVIRONMENT=Production DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
       Logging__LogLevel__Default=Warning VoiceChat__AllowAnonymous=true \
       VoiceChat__Gemini__BaseUrl="http://127.0.0.1:$emulator_port" VoiceChat__Gemini__ApiKey=bench \
       VoiceChat__MaxConcurrentSessions=20000 VoiceChat__MaxPendingConnections=20000 VoiceChat__MaxSessionStartsPerMinute=1000000 \
@@ -233,6 +276,7 @@ run_step() {
     env "${harness_env[@]}" taskset -c 1 dotnet "$loadgen_dll" --url "ws://127.0.0.1:$relay_port/voice" --pid "$relay_pid" \
       "${load[@]}" >"$out/logs/$tag-loadgen.log" 2>"$out/logs/$tag-progress.log" || true
     stop_pid "$relay_pid"
+    stop_sink
   fi
   stop_pid "$emulator_pid"
   sleep 1 # sockets of the previous run leave TIME_WAIT behind; give the kernel a moment
@@ -288,6 +332,7 @@ run_resume_load() {
     --sessions "$n" --ramp "$ramp" --settle "$settle" --duration "$duration" --frame-ms "$frames" --label "$tag" --json "$result" "$@" \
     >"$out/logs/$tag-loadgen.log" 2>"$out/logs/$tag-progress.log" || true
   stop_pid "$relay_pid"
+  stop_sink
   stop_pid "$emulator_pid"
   sleep 1
   [ -s "$result" ] || echo '{"passed": false, "missing": true}' >"$result"

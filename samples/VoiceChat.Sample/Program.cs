@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -28,6 +30,19 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSe
 // Users authenticate with Firebase ID tokens (VoiceChat:Authentication:FirebaseProjectId) or any OpenID
 // Connect issuer (Authority and Audience); browsers trade their login for a ticket at /voice/ticket.
 builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials().AddAuthentication();
+
+// Logs for Cloud Logging: the image selects this formatter (Logging__Console__FormatterName=voicechat-cloud),
+// one JSON line per entry with its severity, trace and session; plain text on a developer's machine.
+builder.Logging.AddVoiceChatCloudLogging();
+
+// Traces and metrics over OTLP, when OTEL_EXPORTER_OTLP_ENDPOINT says where (a collector, or Cloud Trace
+// and Cloud Monitoring through one: docs/deployment.md). The SDK reads the other OTEL_* variables itself.
+if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+{
+    builder.Services.AddOpenTelemetry()
+        .WithTracing(tracing => tracing.AddSource("VoiceChat").AddAspNetCoreInstrumentation().AddOtlpExporter())
+        .WithMetrics(metrics => metrics.AddMeter("VoiceChat").AddAspNetCoreInstrumentation().AddOtlpExporter());
+}
 
 // The sample runs with one command and offline: anonymous clients are welcome in Development and while
 // the model is on this machine (the emulator). With Google credentials in Production it refuses to start
