@@ -232,6 +232,18 @@ test_template_create() {
   done
 }
 
+# same_opentelemetry_versions CSPROJ: every OpenTelemetry package the generated project references has the
+# version Directory.Packages.props gives it (the template's versions are literal; the sample's are central).
+same_opentelemetry_versions() {
+  local id version central found=0
+  while read -r id version; do
+    central="$(grep -oE "Include=\"$id\" Version=\"[^\"]+\"" "$root/Directory.Packages.props" | sed -E 's/.*Version="([^"]+)"/\1/')"
+    [ "$version" = "$central" ] || { echo "$id $version in the template, ${central:-none} in Directory.Packages.props" >&2; return 1; }
+    found=$((found + 1))
+  done < <(grep -oE 'Include="OpenTelemetry[^"]*" Version="[^"]+"' "$1" | sed -E 's/Include="([^"]+)" Version="([^"]+)"/\1 \2/')
+  [ "$found" -ge 3 ]
+}
+
 check_generated() {
   local dir="$1" backend="$2" demo="$3" f
   for f in Acme.Voice.csproj Program.cs appsettings.json Dockerfile .dockerignore cloudbuild.yaml README.md deploy/deploy.sh deploy/deploy.env; do
@@ -240,6 +252,7 @@ check_generated() {
   expect "deploy.sh is executable" test -x "$dir/deploy/deploy.sh" || return 1
   expect "deploy.sh is the sample's" cmp -s "$dir/deploy/deploy.sh" "$root/samples/VoiceChat.Sample/deploy/deploy.sh" || return 1
   expect "packages pinned to $version" test "$(grep -c "Version=\"$version\"" "$dir/Acme.Voice.csproj")" -ge 2 || return 1
+  expect "OpenTelemetry packages at the repository's versions" same_opentelemetry_versions "$dir/Acme.Voice.csproj" || return 1
   expect "ENTRYPOINT runs Acme.Voice.dll" grep -q '^ENTRYPOINT \["dotnet", "Acme.Voice.dll"\]' "$dir/Dockerfile" || return 1
   refute "no template tokens left" grep -rlE 'VOICECHAT_PKG_VERSION|__PACKAGE_VERSION__|VOICECHAT_BACKEND|voicechat-host-service|VoiceChat\.Host' "$dir" || return 1
   expect "service name from the project name" grep -qx 'SERVICE_DEFAULT="acme-voice"' "$dir/deploy/deploy.env" || return 1

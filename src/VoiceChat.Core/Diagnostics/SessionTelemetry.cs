@@ -72,6 +72,25 @@ internal sealed class SessionTelemetry
         return new SessionTelemetry(activity, inputSampleRate, model);
     }
 
+    /// <summary>Starts <paramref name="run"/> with the session's span current, so that what it logs and starts belongs to the session.</summary>
+    public Task RunUnder(Func<Task> run)
+    {
+        var previous = System.Diagnostics.Activity.Current;
+        if (Activity is not null)
+        {
+            System.Diagnostics.Activity.Current = Activity;
+        }
+
+        try
+        {
+            return run();
+        }
+        finally
+        {
+            System.Diagnostics.Activity.Current = previous;
+        }
+    }
+
     /// <summary>A new client connection resumed the conversation: its upgrade request is linked.</summary>
     public void Resumed()
     {

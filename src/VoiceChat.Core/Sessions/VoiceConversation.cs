@@ -133,7 +133,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _started, 1) == 0)
         {
-            _pump = PumpAsync();
+            _pump = Telemetry.RunUnder(PumpAsync);
         }
     }
 

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -30,6 +32,19 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSe
 // Firebase ID tokens (VoiceChat__Authentication__FirebaseProjectId) or any OpenID Connect issuer
 // (VoiceChat__Authentication__Authority and __Audience): docs/configuration.md.
 builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials().AddAuthentication();
+
+// Logs for Cloud Logging: the image selects this formatter (Logging__Console__FormatterName=voicechat-cloud),
+// one JSON line per entry with its severity, trace and session; plain text on a developer's machine.
+builder.Logging.AddVoiceChatCloudLogging();
+
+// Traces and metrics over OTLP, when OTEL_EXPORTER_OTLP_ENDPOINT says where. The SDK reads the other
+// OTEL_* variables itself. VoiceChat's spans and instruments are all named "VoiceChat".
+if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+{
+    builder.Services.AddOpenTelemetry()
+        .WithTracing(tracing => tracing.AddSource("VoiceChat").AddAspNetCoreInstrumentation().AddOtlpExporter())
+        .WithMetrics(metrics => metrics.AddMeter("VoiceChat").AddAspNetCoreInstrumentation().AddOtlpExporter());
+}
 
 // Session starts per user (else per client address) and per address, through ASP.NET Core rate
 // limiting: VoiceChat:MaxSessionStartsPerMinute (10) and :MaxSessionStartsPerMinutePerAddress (60), then 429.
