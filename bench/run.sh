@@ -87,6 +87,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$model" in echo|emulator) ;; *) echo "--model is echo or emulator, not $model" >&2; exit 2 ;; esac
+relays_given=$relays
 case "$telemetry" in
   off) ;;
   on|both)
@@ -112,7 +113,7 @@ if [ "$resume_only" = yes ]; then
 else
   [ -n "$out" ] || out="$here/results"
 fi
-command_line="bench/run.sh --duration $duration --settle $settle --steps \"$steps\" --relays \"$relays\" --frame-ms $frame_ms --ramp $ramp --memory \"$memory\" --model $model --floor $floor --telemetry $telemetry"
+command_line="bench/run.sh --duration $duration --settle $settle --steps \"$steps\" --relays \"$relays_given\" --frame-ms $frame_ms --ramp $ramp --memory \"$memory\" --model $model --floor $floor --telemetry $telemetry"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # ---------------------------------------------------------------- processes, cleaned up on any exit

@@ -34,6 +34,8 @@ internal sealed class SessionTelemetry
     private bool _modelSpeaking;
     private long _inputTokens;
     private long _outputTokens;
+    private long _bytesToModel;
+    private long _bytesToClient;
 
     private SessionTelemetry(Activity? activity, int inputSampleRate, string? model)
     {
@@ -127,6 +129,7 @@ internal sealed class SessionTelemetry
             tags.Add("error.type", _errorCode);
         }
 
+        CountAudio();
         VoiceChatTelemetry.ActiveSessions.Add(-1);
         VoiceChatTelemetry.SessionsEnded.Add(1, tags);
         VoiceChatTelemetry.SessionDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
@@ -145,8 +148,7 @@ internal sealed class SessionTelemetry
         switch (kind)
         {
             case ClientMessageKind.Audio:
-                VoiceChatTelemetry.Bytes.Add(audioBytes, VoiceChatTelemetry.ToModel);
-                VoiceChatTelemetry.AudioDuration.Add(audioBytes / _inputBytesPerSecond, VoiceChatTelemetry.ToModel);
+                Interlocked.Add(ref _bytesToModel, audioBytes);
                 break;
             case ClientMessageKind.ActivityEnd:
                 UserTurnEnded("activity_end", explicitSignal: true);
@@ -172,8 +174,7 @@ internal sealed class SessionTelemetry
     /// <summary>A model audio frame reached the relay: counted, and the first of a reply ends the latency clock.</summary>
     public void ModelAudio(int bytes)
     {
-        VoiceChatTelemetry.Bytes.Add(bytes, VoiceChatTelemetry.ToClient);
-        VoiceChatTelemetry.AudioDuration.Add(bytes / (double)OutputBytesPerSecond, VoiceChatTelemetry.ToClient);
+        Interlocked.Add(ref _bytesToClient, bytes);
         if (_modelSpeaking)
         {
             return;
@@ -190,8 +191,12 @@ internal sealed class SessionTelemetry
         }
     }
 
-    /// <summary>The model's reply ended (complete or interrupted): the next audio starts a new reply.</summary>
-    public void ReplyEnded() => _modelSpeaking = false;
+    /// <summary>The model's reply ended (complete or interrupted): the next audio starts a new reply, and the audio so far is counted.</summary>
+    public void ReplyEnded()
+    {
+        _modelSpeaking = false;
+        CountAudio();
+    }
 
     /// <summary>The model's token count for a reply (<c>usageMetadata</c>).</summary>
     public void Usage(LiveUsage usage)
@@ -224,6 +229,27 @@ internal sealed class SessionTelemetry
         if (taken != 0)
         {
             VoiceChatTelemetry.RelayLatency.Record(Stopwatch.GetElapsedTime(taken).TotalSeconds);
+        }
+    }
+
+    /// <summary>
+    /// Adds the audio relayed since the last count to the byte and duration counters: once a reply and
+    /// at the end, not per frame, which keeps the instruments off the audio path.
+    /// </summary>
+    private void CountAudio()
+    {
+        var toModel = Interlocked.Exchange(ref _bytesToModel, 0);
+        var toClient = Interlocked.Exchange(ref _bytesToClient, 0);
+        if (toModel > 0)
+        {
+            VoiceChatTelemetry.Bytes.Add(toModel, VoiceChatTelemetry.ToModel);
+            VoiceChatTelemetry.AudioDuration.Add(toModel / _inputBytesPerSecond, VoiceChatTelemetry.ToModel);
+        }
+
+        if (toClient > 0)
+        {
+            VoiceChatTelemetry.Bytes.Add(toClient, VoiceChatTelemetry.ToClient);
+            VoiceChatTelemetry.AudioDuration.Add(toClient / (double)OutputBytesPerSecond, VoiceChatTelemetry.ToClient);
         }
     }
 

@@ -36,7 +36,7 @@ internal static class VoiceChatTelemetry
         "voicechat.relay.frame.latency", "s", "From the relay taking a model audio frame to the frame written to the client.");
 
     public static readonly Counter<long> Bytes = Meter.CreateCounter<long>(
-        "voicechat.relay.bytes", "By", "Audio bytes relayed, by direction.");
+        "voicechat.relay.bytes", "By", "Audio bytes relayed, by direction; counted at the end of each model reply and of the session.");
 
     public static readonly Counter<double> AudioDuration = Meter.CreateCounter<double>(
         "voicechat.relay.audio.duration", "s", "Seconds of audio relayed, by direction.");
