@@ -16,6 +16,7 @@ public sealed class EmulatorConnection
     private readonly List<EmulatorActivitySignal> _activitySignals = [];
     private readonly List<string> _handlesIssued = [];
     private readonly List<string> _toolCallIds = [];
+    private readonly List<EmulatorVideoFrame> _videoFrames = [];
     private readonly int _maxRecordedAudio;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[] _audio = [];
@@ -99,6 +100,9 @@ public sealed class EmulatorConnection
 
     /// <summary>The functions declared in <c>setup.tools[].functionDeclarations</c>.</summary>
     public IReadOnlyList<EmulatorFunctionDeclaration> FunctionDeclarations { get { lock (_gate) { return [.. _functions]; } } }
+
+    /// <summary>The video frames received in <c>realtimeInput.video</c>, in order.</summary>
+    public IReadOnlyList<EmulatorVideoFrame> VideoFramesReceived { get { lock (_gate) { return [.. _videoFrames]; } } }
 
     /// <summary>The ids of the tool calls the emulator sent on this connection.</summary>
     public IReadOnlyList<string> ToolCallIds { get { lock (_gate) { return [.. _toolCallIds]; } } }
@@ -256,6 +260,14 @@ public sealed class EmulatorConnection
         }
     }
 
+    internal void RecordVideoFrame(EmulatorVideoFrame frame)
+    {
+        lock (_gate)
+        {
+            _videoFrames.Add(frame);
+        }
+    }
+
     internal void RecordToolCall(string id)
     {
         lock (_gate)
@@ -304,6 +316,13 @@ public sealed class EmulatorConnection
 /// <param name="ResponseJson">The <c>response</c> object as JSON text.</param>
 /// <param name="Matched">Whether the id named a pending call; an unknown id is recorded and otherwise ignored.</param>
 public sealed record EmulatorToolResponse(string? Id, string? Name, string ResponseJson, bool Matched);
+
+/// <summary>One video frame received in <c>realtimeInput.video</c>.</summary>
+/// <param name="MimeType"><c>image/jpeg</c> or <c>image/png</c>.</param>
+/// <param name="Bytes">The size of the decoded image.</param>
+/// <param name="Width">The image's width in pixels, when its header could be read.</param>
+/// <param name="Height">The image's height in pixels, when its header could be read.</param>
+public sealed record EmulatorVideoFrame(string MimeType, int Bytes, int? Width, int? Height);
 
 /// <summary>A function the client declared in <c>setup</c>.</summary>
 /// <param name="Name">The function name.</param>

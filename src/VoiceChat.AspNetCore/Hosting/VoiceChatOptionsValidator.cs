@@ -15,6 +15,8 @@ internal sealed class VoiceChatOptionsValidator : IValidateOptions<VoiceChatOpti
         Range(builder, "MaxSessionStartsPerMinute", options.MaxSessionStartsPerMinute, 1, 1_000_000);
         Range(builder, "MaxSessionStartsPerMinutePerAddress", options.MaxSessionStartsPerMinutePerAddress, 1, 1_000_000);
         Range(builder, "MaxTextMessagesPerMinute", options.MaxTextMessagesPerMinute, 1, 100_000);
+        Range(builder, "MaxVideoFrameBytes", options.MaxVideoFrameBytes, 1024, 4 * 1024 * 1024);
+        Range(builder, "MaxVideoFramesPerSecond", options.MaxVideoFramesPerSecond, 0, 30);
         Range(builder, "MaxAudioAheadOfRealTime", options.MaxAudioAheadOfRealTime, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         Range(builder, "SendTimeout", options.SendTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         Range(builder, "StartTimeout", options.StartTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));

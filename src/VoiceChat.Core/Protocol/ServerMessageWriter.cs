@@ -28,7 +28,7 @@ internal sealed class ServerMessageWriter : IDisposable
 
     public static ReadOnlyMemory<byte> TurnComplete { get; } = """{"type":"turn_complete"}"""u8.ToArray();
 
-    public ReadOnlyMemory<byte> SessionStarted(string sessionId, string resumeToken, int inputSampleRate, in SessionResume resume)
+    public ReadOnlyMemory<byte> SessionStarted(string sessionId, string resumeToken, int inputSampleRate, in SessionResume resume, double? videoFramesPerSecond = null)
     {
         Begin("session_started"u8);
         _json.WriteString("session_id"u8, sessionId);
@@ -44,6 +44,11 @@ internal sealed class ServerMessageWriter : IDisposable
         else if (resume.FailedReason is not null)
         {
             _json.WriteString("resume_failed"u8, resume.FailedReason);
+        }
+
+        if (videoFramesPerSecond is { } fps)
+        {
+            _json.WriteNumber("video_frames_per_second"u8, fps);
         }
 
         return End();

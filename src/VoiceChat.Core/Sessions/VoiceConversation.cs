@@ -248,7 +248,8 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
 
     /// <summary>
     /// Forwards client input upstream and counts it; input from a connection that is no longer the
-    /// attached one is dropped uncounted (its client resends it on the new connection).
+    /// attached one is dropped uncounted (its client resends it on the new connection). A video frame
+    /// comes as <paramref name="audio"/> (its image) and <paramref name="text"/> (its mime type).
     /// </summary>
     public async ValueTask ForwardAsync(VoiceSession from, ClientMessageKind kind, ReadOnlyMemory<byte> audio, string? text, CancellationToken token)
     {
@@ -267,10 +268,14 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
                 ClientMessageKind.ActivityStart => _live.SendActivityStartAsync(token),
                 ClientMessageKind.ActivityEnd => _live.SendActivityEndAsync(token),
                 ClientMessageKind.AudioStreamEnd => _live.SendAudioStreamEndAsync(token),
+                ClientMessageKind.VideoFrame => _live.SendVideoAsync(audio, text!, token),
                 _ => throw new InvalidOperationException($"{kind} is not forwarded upstream."),
             };
             await sending.ConfigureAwait(false);
-            Interlocked.Increment(ref _clientReceived);
+            if (kind != ClientMessageKind.VideoFrame)
+            {
+                Interlocked.Increment(ref _clientReceived); // frames are not numbered: a stale one is not worth resending
+            }
         }
         finally
         {
@@ -454,7 +459,8 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         Setup.Request.InputSampleRate,
         Interlocked.Read(ref _clientReceivedAtHandle),
         _outbox.LastSequence,
-        new Dictionary<string, string>(Setup.Request.Metadata, StringComparer.Ordinal));
+        new Dictionary<string, string>(Setup.Request.Metadata, StringComparer.Ordinal),
+        Setup.Request.Video);
 
     private async Task PumpAsync()
     {

@@ -45,6 +45,10 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     private long _sendStarted;
     private InputAllowance _audioAllowance;
     private InputAllowance _textAllowance;
+    private InputAllowance _videoAllowance;
+    private bool _video;
+    private long _videoFramesDropped;
+    private int _receiveLimit;
     private long _lastAckSent;
     private bool _countsAcknowledged;
     private CancellationToken _aborted;
@@ -81,6 +85,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     public async Task RunAsync(CancellationToken aborted)
     {
         _aborted = aborted;
+        _receiveLimit = _options.MaxFrameBytes;
         _startTimer = _time.CreateTimer(
             static state => ((VoiceSession)state!).StopFatal(VoiceChatErrorCodes.StartTimeout, "No valid start_session was received in time."),
             this,
@@ -140,7 +145,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         {
             while (true)
             {
-                var frame = await _transport.ReceiveAsync(_options.MaxFrameBytes, _aborted).ConfigureAwait(false);
+                var frame = await _transport.ReceiveAsync(_receiveLimit, _aborted).ConfigureAwait(false);
                 try
                 {
                     if (frame.Kind == ClientFrameKind.Close)
@@ -157,7 +162,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                     Volatile.Write(ref _lastReceived, _time.GetTimestamp());
                     if (frame.Kind == ClientFrameKind.TooLarge)
                     {
-                        StopFatal(VoiceChatErrorCodes.FrameTooLarge, $"Frames are limited to {_options.MaxFrameBytes} bytes.");
+                        StopFatal(VoiceChatErrorCodes.FrameTooLarge, $"Frames are limited to {_receiveLimit} bytes.");
                     }
                     else if (_conversation is null)
                     {
@@ -206,6 +211,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         else if (message.Kind != ClientMessageKind.StartSession)
         {
             message.Audio.Return();
+            message.Image.Return();
             await SendErrorAsync(VoiceChatErrorCodes.NotStarted, "The first message must be start_session.").ConfigureAwait(false);
         }
         else
@@ -263,6 +269,14 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         var audioBytesPerSecond = conversation.Setup.Request.InputSampleRate * 2.0;
         _audioAllowance = new InputAllowance(_options.MaxAudioAheadOfRealTime.TotalSeconds * audioBytesPerSecond, audioBytesPerSecond, now, _time.TimestampFrequency);
         _textAllowance = new InputAllowance(_options.MaxTextMessagesPerMinute, _options.MaxTextMessagesPerMinute / 60.0, now, _time.TimestampFrequency);
+        if (conversation.Setup.Request.Video)
+        {
+            // A burst of one: frames faster than the rate are dropped, however long the client keeps on.
+            _video = true;
+            _videoAllowance = new InputAllowance(1, _options.MaxVideoFramesPerSecond, now, _time.TimestampFrequency);
+            _receiveLimit = VideoFrames.MaxTextFrameBytes(_options.MaxFrameBytes, _options.MaxVideoFrameBytes);
+        }
+
         if (!await conversation.AttachAsync(this, start.Received, resumed, failedReason, _stopCts.Token).ConfigureAwait(false))
         {
             StopFatal(VoiceChatErrorCodes.UpstreamUnavailable, "The session ended while it was being resumed.");
@@ -311,7 +325,8 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         }
 
         SessionId = start.SessionId ?? Guid.NewGuid().ToString("N");
-        var request = new LiveSessionRequest(SessionId, user.Id, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user, user.Verified);
+        var video = start.Video && _options.MaxVideoFramesPerSecond > 0;
+        var request = new LiveSessionRequest(SessionId, user.Id, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user, user.Verified, video);
         var live = await ConnectAsync(() => _liveFactory.ConnectAsync(request, _stopCts.Token), retries: 0).ConfigureAwait(false);
         if (live is null)
         {
@@ -340,7 +355,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             return null;
         }
 
-        var request = new LiveSessionRequest(state.SessionId, state.UserId, state.Voice, state.Language, state.InputSampleRate, state.Metadata, _user, user.Verified);
+        var request = new LiveSessionRequest(state.SessionId, state.UserId, state.Voice, state.Language, state.InputSampleRate, state.Metadata, _user, user.Verified, state.Video && _options.MaxVideoFramesPerSecond > 0);
         var setup = new LiveSessionSetup(request, state.SystemInstruction, state.Voice, state.Language);
         SessionId = state.SessionId;
         // The model may still be closing the other instance's connection: a retriable refusal is tried again.
@@ -395,8 +410,8 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     /// <summary>Sends <c>session_started</c> (the conversation calls it under its delivery gate).</summary>
     public ValueTask<bool> SendSessionStartedAsync(string resumeToken, SessionResume resume) =>
         SendMessageAsync(
-            static (writer, state) => writer.SessionStarted(state.SessionId, state.resumeToken, state.InputSampleRate, state.resume),
-            (SessionId: SessionId!, resumeToken, _conversation!.Setup.Request.InputSampleRate, resume),
+            static (writer, state) => writer.SessionStarted(state.SessionId, state.resumeToken, state.InputSampleRate, state.resume, state.VideoFramesPerSecond),
+            (SessionId: SessionId!, resumeToken, _conversation!.Setup.Request.InputSampleRate, resume, VideoFramesPerSecond: _conversation.Setup.Request.Video ? _options.MaxVideoFramesPerSecond : (double?)null),
             _stopCts.Token);
 
     /// <summary>A non-fatal error from the model side, sent without waiting (errors are not numbered).</summary>
@@ -457,6 +472,17 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                 }
 
                 break;
+            case ClientMessageKind.VideoFrame:
+                try
+                {
+                    await HandleVideoFrameAsync(message).ConfigureAwait(false);
+                }
+                finally
+                {
+                    message.Image.Return();
+                }
+
+                break;
             case ClientMessageKind.ActivityStart or ClientMessageKind.ActivityEnd
                 when _options.Gemini.ActivityDetection != ActivityDetectionMode.Manual:
                 await SendErrorAsync(VoiceChatErrorCodes.ActivityDetectionAutomatic, "The server detects speech itself; activity signals are only accepted in manual activity detection mode.").ConfigureAwait(false);
@@ -477,6 +503,40 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                 await ForwardAsync(message.Kind, default, message.Text).ConfigureAwait(false);
                 break;
         }
+    }
+
+    /// <summary>
+    /// A camera frame: forwarded when the session declared video, the image is within its limit and the
+    /// frame rate allows it. Frames over the rate are dropped and counted; the client hears it once.
+    /// </summary>
+    private async ValueTask HandleVideoFrameAsync(ClientMessage message)
+    {
+        if (!_video)
+        {
+            var why = _options.MaxVideoFramesPerSecond > 0
+                ? "Declare \"video\":true in start_session to send video frames; the frame was dropped."
+                : "This server takes no video; the frame was dropped.";
+            await SendErrorAsync(VoiceChatErrorCodes.VideoNotEnabled, why).ConfigureAwait(false);
+            return;
+        }
+
+        if (message.Image.Length > _options.MaxVideoFrameBytes)
+        {
+            await SendErrorAsync(VoiceChatErrorCodes.VideoFrameTooLarge, $"Video frames are limited to {_options.MaxVideoFrameBytes} bytes; the frame was dropped.").ConfigureAwait(false);
+            return;
+        }
+
+        if (_videoAllowance.Take(1, _time.GetTimestamp()) != InputVerdict.Accepted)
+        {
+            if (++_videoFramesDropped == 1)
+            {
+                await SendErrorAsync(VoiceChatErrorCodes.VideoFramesDropped, $"At most {_options.MaxVideoFramesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)} video frames a second; faster frames are dropped.").ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        await ForwardAsync(ClientMessageKind.VideoFrame, message.Image.Memory, message.MimeType).ConfigureAwait(false);
     }
 
     /// <summary>Input over its allowance is dropped: the client is told once, and the session ends when it keeps on.</summary>
@@ -573,6 +633,11 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         DisposeTimers();
         var (stop, error) = (_stop, _stopError);
         Log.SessionEnding(_logger, SessionId, stop, error?.Code);
+        if (_videoFramesDropped > 0)
+        {
+            Log.VideoFramesDropped(_logger, SessionId, _videoFramesDropped, _options.MaxVideoFramesPerSecond);
+        }
+
         if (stop == VoiceSessionStop.Abandoned)
         {
             _transport.Abort(); // a newer connection has the conversation
@@ -799,6 +864,9 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
         [LoggerMessage(9, LogLevel.Warning, "Voice session {SessionId}: a send to the client took longer than {SendTimeout}; the connection is dropped.", EventName = "SendTimedOut")]
         public static partial void SendTimedOut(ILogger logger, string? sessionId, TimeSpan sendTimeout);
+
+        [LoggerMessage(31, LogLevel.Information, "Voice session {SessionId}: {Dropped} video frames over the rate of {FramesPerSecond} a second were dropped.", EventName = "VideoFramesDropped")]
+        public static partial void VideoFramesDropped(ILogger logger, string? sessionId, long dropped, double framesPerSecond);
 
         [LoggerMessage(10, LogLevel.Information, "Voice session {SessionId} resumed for user {UserId} (verified: {UserVerified}) on a new connection.", EventName = "SessionResumedHere")]
         public static partial void SessionResumed(ILogger logger, string sessionId, string userId, bool userVerified);

@@ -54,6 +54,8 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
 
     public ValueTask SendAudioAsync(ReadOnlyMemory<byte> pcm16, CancellationToken cancellationToken) => _inner.SendAudioAsync(pcm16, cancellationToken);
 
+    public ValueTask SendVideoAsync(ReadOnlyMemory<byte> image, string mimeType, CancellationToken cancellationToken) => _inner.SendVideoAsync(image, mimeType, cancellationToken);
+
     public ValueTask SendTextAsync(string text, CancellationToken cancellationToken) => _inner.SendTextAsync(text, cancellationToken);
 
     public ValueTask SendActivityStartAsync(CancellationToken cancellationToken) => _inner.SendActivityStartAsync(cancellationToken);

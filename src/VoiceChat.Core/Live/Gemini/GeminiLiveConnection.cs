@@ -137,6 +137,27 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
         }
     }
 
+    public async ValueTask SendVideoAsync(ReadOnlyMemory<byte> image, string mimeType, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // {"realtimeInput":{"video":{"mimeType":"image/jpeg","data":"<base64>"}}}
+            Begin();
+            _json.WriteStartObject(Names.RealtimeInput);
+            _json.WriteStartObject(Names.Video);
+            _json.WriteString(Names.MimeType, mimeType);
+            _json.WriteBase64String(Names.Data, image.Span);
+            _json.WriteEndObject();
+            _json.WriteEndObject();
+            await SendBufferedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
     public async ValueTask SendTextAsync(string text, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -553,6 +574,7 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     {
         public static readonly JsonEncodedText RealtimeInput = JsonEncodedText.Encode("realtimeInput");
         public static readonly JsonEncodedText Audio = JsonEncodedText.Encode("audio");
+        public static readonly JsonEncodedText Video = JsonEncodedText.Encode("video");
         public static readonly JsonEncodedText MimeType = JsonEncodedText.Encode("mimeType");
         public static readonly JsonEncodedText Data = JsonEncodedText.Encode("data");
         public static readonly JsonEncodedText Text = JsonEncodedText.Encode("text");

@@ -30,8 +30,9 @@ internal enum GeminiFeatureSupport
 }
 
 /// <summary>
-/// What one Live model accepts in <c>setup</c> on one backend. <see cref="NonBlockingTools"/> and
-/// <see cref="VideoInput"/> are recorded for completeness: the relay sends neither yet, so nothing checks them.
+/// What one Live model accepts in <c>setup</c> on one backend. <see cref="NonBlockingTools"/> is recorded
+/// for completeness: the relay does not send it yet. <see cref="VideoInput"/> covers <c>realtimeInput.video</c>
+/// and <c>generationConfig.mediaResolution</c>.
 /// </summary>
 internal sealed record GeminiModelCapabilities(
     string Id,
@@ -178,6 +179,11 @@ internal static partial class GeminiModelCatalog
         if (CheckVoice(model, options.Voice) is { } voice)
         {
             yield return $"{section}:Voice {voice}";
+        }
+
+        if (options.MediaResolution != MediaResolution.Default && !model.VideoInput)
+        {
+            yield return $"{section}:MediaResolution is not supported by the model '{model.Id}', which takes no video; remove it or choose a model with video input.";
         }
     }
 

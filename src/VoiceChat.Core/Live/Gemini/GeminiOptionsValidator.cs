@@ -109,6 +109,16 @@ internal sealed partial class GeminiOptionsValidator : IValidateOptions<VoiceCha
             failures.Add($"{Section}:Language '{gemini.Language}' is not a BCP-47 language code such as 'en-US'.");
         }
 
+        if (!Enum.IsDefined(gemini.MediaResolution))
+        {
+            failures.Add($"{Section}:MediaResolution must be Default, Low, Medium or High.");
+        }
+
+        if (!Enum.IsDefined(gemini.TurnCoverage))
+        {
+            failures.Add($"{Section}:TurnCoverage must be Default, OnlyActivity, AllInput or AudioActivityAndAllVideo.");
+        }
+
         CheckModel(gemini, failures);
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

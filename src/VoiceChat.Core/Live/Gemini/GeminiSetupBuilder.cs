@@ -82,7 +82,8 @@ internal static class GeminiSetupBuilder
 
             json.WriteEndObject();
 
-            if (options.ContextWindowCompression)
+            // The service ends audio and video sessions after 2 minutes without compression.
+            if (options.ContextWindowCompression || session.Request.Video)
             {
                 json.WriteStartObject("contextWindowCompression");
                 if (options.CompressionTriggerTokens is { } trigger)
@@ -169,6 +170,16 @@ internal static class GeminiSetupBuilder
             json.WriteEndObject();
         }
 
+        if (options.MediaResolution != MediaResolution.Default)
+        {
+            json.WriteString("mediaResolution", options.MediaResolution switch
+            {
+                MediaResolution.Low => "MEDIA_RESOLUTION_LOW",
+                MediaResolution.Medium => "MEDIA_RESOLUTION_MEDIUM",
+                _ => "MEDIA_RESOLUTION_HIGH",
+            });
+        }
+
         // Gemini 3 never confirms a setup with affective dialog or proactivity (reference §2a).
         if (options.EnableAffectiveDialog && family == GeminiModelFamily.Gemini2)
         {
@@ -212,6 +223,16 @@ internal static class GeminiSetupBuilder
 
         json.WriteEndObject();
         json.WriteString("activityHandling", options.InterruptOnSpeech ? "START_OF_ACTIVITY_INTERRUPTS" : "NO_INTERRUPTION");
+        if (options.TurnCoverage != TurnCoverage.Default)
+        {
+            json.WriteString("turnCoverage", options.TurnCoverage switch
+            {
+                TurnCoverage.OnlyActivity => "TURN_INCLUDES_ONLY_ACTIVITY",
+                TurnCoverage.AllInput => "TURN_INCLUDES_ALL_INPUT",
+                _ => "TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO",
+            });
+        }
+
         json.WriteEndObject();
     }
 }

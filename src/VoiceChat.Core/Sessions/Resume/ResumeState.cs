@@ -20,7 +20,8 @@ internal sealed record ResumeState(
     int InputSampleRate,
     long ClientReceived,
     long ServerSent,
-    Dictionary<string, string> Metadata);
+    Dictionary<string, string> Metadata,
+    bool Video = false);
 
 /// <summary>
 /// Resume state shared between instances (Redis when <c>VoiceChat:Resume:Redis</c> is set). Keys

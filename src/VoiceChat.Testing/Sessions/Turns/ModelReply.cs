@@ -1,5 +1,6 @@
 using VoiceChat.Testing.Audio;
 using VoiceChat.Testing.Sessions.Faults;
+using VoiceChat.Testing.Sessions.Input;
 using VoiceChat.Testing.Sessions.Resumption;
 using VoiceChat.Testing.Sessions.Setup;
 using VoiceChat.Testing.Sessions.Tools;
@@ -114,12 +115,12 @@ internal sealed class ModelReply(
         }
         else if (input.Audio is not null)
         {
-            replyText = $"Turn {turnNumber}: I heard {TurnInput.FormatSeconds(input.AudioDuration)} seconds of audio.";
+            replyText = $"Turn {turnNumber}: I heard {TurnInput.FormatSeconds(input.AudioDuration)} seconds of audio.{VideoFrameLog.Describe(input.Frames)}";
             replyAudio = PcmAudio.Resample(input.Audio, input.SampleRate, PcmAudio.OutputSampleRate);
         }
         else
         {
-            replyText = $"Turn {turnNumber}: you said \"{input.UserText}\".";
+            replyText = $"Turn {turnNumber}: you said \"{input.UserText}\".{VideoFrameLog.Describe(input.Frames)}";
             replyAudio = PcmAudio.SynthesizeSpeech(SpeechDuration(replyText));
         }
 

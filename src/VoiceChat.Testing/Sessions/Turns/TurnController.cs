@@ -1,3 +1,4 @@
+using VoiceChat.Testing.Sessions.Input;
 using VoiceChat.Testing.Sessions.Resumption;
 using VoiceChat.Testing.Sessions.Tools;
 using VoiceChat.Testing.Wire;
@@ -17,6 +18,9 @@ internal sealed class TurnController(
     private ModelReply? _reply;
     private Task? _replyTask;
     private CancellationTokenSource? _replyCts;
+
+    /// <summary>Video frames received since the last user turn started; the next turn takes them.</summary>
+    public VideoFrameLog Frames { get; } = new();
 
     /// <summary>Setup is complete: turns are spoken by <paramref name="reply"/>.</summary>
     public void Use(ModelReply reply) => _reply = reply;
@@ -38,6 +42,11 @@ internal sealed class TurnController(
             }
 
             var reply = _reply!;
+            if (input != TurnInput.None)
+            {
+                input = input.WithFrames(Frames.Take());
+            }
+
             var call = forcedCall ?? reply.PlanToolCall(input);
             var cts = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token, lifetime.Closing);
             _replyCts = cts;

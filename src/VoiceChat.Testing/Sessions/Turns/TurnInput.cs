@@ -13,6 +13,9 @@ internal sealed class TurnInput
 
     public string? Text { get; private init; }
 
+    /// <summary>The video frames that arrived before the turn started.</summary>
+    public IReadOnlyList<EmulatorVideoFrame> Frames { get; private init; } = [];
+
     public TimeSpan AudioDuration => Audio is null ? TimeSpan.Zero : TimeSpan.FromSeconds(Audio.Length / 2.0 / SampleRate);
 
     /// <summary>What tool-call rules match against: the text, or the input transcription of speech.</summary>
@@ -21,6 +24,10 @@ internal sealed class TurnInput
     public static TurnInput ForAudio(byte[] pcm, int rate) => new() { Audio = pcm, SampleRate = rate };
 
     public static TurnInput ForText(string text) => new() { Text = text };
+
+    /// <summary>This input with the frames that came with it.</summary>
+    public TurnInput WithFrames(IReadOnlyList<EmulatorVideoFrame> frames) =>
+        frames.Count == 0 ? this : new() { Audio = Audio, SampleRate = SampleRate, Text = Text, Frames = frames };
 
     /// <summary>Seconds with one decimal, as the emulator's transcriptions and replies state durations.</summary>
     public static string FormatSeconds(TimeSpan duration) => duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
