@@ -45,7 +45,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     private long _sendStarted;
     private InputAllowance _audioAllowance;
     private InputAllowance _textAllowance;
-    private InputAllowance _videoAllowance;
+    private FramePacer _videoPacer;
     private bool _video;
     private long _videoFramesDropped;
     private int _receiveLimit;
@@ -271,9 +271,9 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         _textAllowance = new InputAllowance(_options.MaxTextMessagesPerMinute, _options.MaxTextMessagesPerMinute / 60.0, now, _time.TimestampFrequency);
         if (conversation.Setup.Request.Video)
         {
-            // A burst of one: frames faster than the rate are dropped, however long the client keeps on.
+            // Frames faster than the rate are dropped, however long the client keeps on: never fatal.
             _video = true;
-            _videoAllowance = new InputAllowance(1, _options.MaxVideoFramesPerSecond, now, _time.TimestampFrequency);
+            _videoPacer = new FramePacer(_options.MaxVideoFramesPerSecond, now, _time.TimestampFrequency);
             _receiveLimit = VideoFrames.MaxTextFrameBytes(_options.MaxFrameBytes, _options.MaxVideoFrameBytes);
         }
 
@@ -526,7 +526,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             return;
         }
 
-        if (_videoAllowance.Take(1, _time.GetTimestamp()) != InputVerdict.Accepted)
+        if (!_videoPacer.TryTake(_time.GetTimestamp()))
         {
             if (++_videoFramesDropped == 1)
             {
