@@ -114,40 +114,26 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     /// <summary>The service's close code and reason, for logs.</summary>
     public string? CloseDetail { get; private set; }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask SendAudioAsync(ReadOnlyMemory<byte> pcm16, CancellationToken cancellationToken)
-    {
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // {"realtimeInput":{"audio":{"mimeType":"audio/pcm;rate=16000","data":"<base64>"}}}
-            // The writer and its buffer are reused under the send lock: no allocation per frame.
-            Begin();
-            _json.WriteStartObject(Names.RealtimeInput);
-            _json.WriteStartObject(Names.Audio);
-            _json.WriteString(Names.MimeType, _audioMimeType);
-            _json.WriteBase64String(Names.Data, pcm16.Span);
-            _json.WriteEndObject();
-            _json.WriteEndObject();
-            await SendBufferedAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
+    // {"realtimeInput":{"audio":{"mimeType":"audio/pcm;rate=16000","data":"<base64>"}}}
+    public ValueTask SendAudioAsync(ReadOnlyMemory<byte> pcm16, CancellationToken cancellationToken) =>
+        SendBlobAsync(Names.Audio, _audioMimeType, pcm16, cancellationToken);
 
-    public async ValueTask SendVideoAsync(ReadOnlyMemory<byte> image, string mimeType, CancellationToken cancellationToken)
+    // {"realtimeInput":{"video":{"mimeType":"image/jpeg","data":"<base64>"}}}
+    public ValueTask SendVideoAsync(ReadOnlyMemory<byte> image, string mimeType, CancellationToken cancellationToken) =>
+        SendBlobAsync(Names.Video, mimeType == "image/png" ? Names.Png : Names.Jpeg, image, cancellationToken);
+
+    /// <summary>One <c>realtimeInput</c> Blob. The writer and its buffer are reused under the send lock: no allocation per frame.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendBlobAsync(JsonEncodedText field, JsonEncodedText mimeType, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // {"realtimeInput":{"video":{"mimeType":"image/jpeg","data":"<base64>"}}}
             Begin();
             _json.WriteStartObject(Names.RealtimeInput);
-            _json.WriteStartObject(Names.Video);
+            _json.WriteStartObject(field);
             _json.WriteString(Names.MimeType, mimeType);
-            _json.WriteBase64String(Names.Data, image.Span);
+            _json.WriteBase64String(Names.Data, data.Span);
             _json.WriteEndObject();
             _json.WriteEndObject();
             await SendBufferedAsync(cancellationToken).ConfigureAwait(false);
@@ -575,6 +561,8 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
         public static readonly JsonEncodedText RealtimeInput = JsonEncodedText.Encode("realtimeInput");
         public static readonly JsonEncodedText Audio = JsonEncodedText.Encode("audio");
         public static readonly JsonEncodedText Video = JsonEncodedText.Encode("video");
+        public static readonly JsonEncodedText Jpeg = JsonEncodedText.Encode("image/jpeg");
+        public static readonly JsonEncodedText Png = JsonEncodedText.Encode("image/png");
         public static readonly JsonEncodedText MimeType = JsonEncodedText.Encode("mimeType");
         public static readonly JsonEncodedText Data = JsonEncodedText.Encode("data");
         public static readonly JsonEncodedText Text = JsonEncodedText.Encode("text");
