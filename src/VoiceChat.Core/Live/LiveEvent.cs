@@ -158,11 +158,18 @@ internal readonly struct PooledAudio
 /// <summary>A function call the model asks for.</summary>
 internal sealed record LiveToolCall(string Id, string Name, System.Text.Json.JsonElement Arguments);
 
-/// <summary>The answer to a function call; <paramref name="Response"/> is a JSON object (<c>{"output":…}</c> or <c>{"error":…}</c>).</summary>
-internal sealed record LiveToolResult(string Id, string Name, System.Text.Json.JsonElement Response);
+/// <summary>
+/// The answer to a function call; <paramref name="Response"/> is a JSON object (<c>{"output":…}</c> or <c>{"error":…}</c>).
+/// <paramref name="Scheduling"/> is the <c>scheduling</c> of a non-blocking call's answer (<c>INTERRUPT</c>, <c>WHEN_IDLE</c>,
+/// <c>SILENT</c>), null for a blocking call.
+/// </summary>
+internal sealed record LiveToolResult(string Id, string Name, System.Text.Json.JsonElement Response, string? Scheduling = null);
 
-/// <summary>What the client is told about a server-side tool.</summary>
-internal sealed record LiveToolStatus(string Name, string Status)
+/// <summary>
+/// What the client is told about a server-side tool: <paramref name="Blocking"/> whether the model waits for it,
+/// <paramref name="Scheduling"/> (non-blocking calls, once their result is sent) what the model does with the result.
+/// </summary>
+internal sealed record LiveToolStatus(string Name, string Status, string Id = "", bool Blocking = true, string? Scheduling = null)
 {
     public const string Started = "started";
     public const string Completed = "completed";

@@ -483,7 +483,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
                         await DeliverAsync(PooledAudio.CopyOf(ServerMessageWriter.TurnComplete.Span), binary: false, token).ConfigureAwait(false);
                         break;
                     case LiveEventKind.ToolStatus:
-                        await DeliverAsync(PooledAudio.CopyOf(_writer.ToolCall(ev.ToolStatus!.Name, ev.ToolStatus.Status).Span), binary: false, token).ConfigureAwait(false);
+                        await DeliverAsync(PooledAudio.CopyOf(_writer.ToolCall(ev.ToolStatus!.Name, ev.ToolStatus.Status, ev.ToolStatus.Id, ev.ToolStatus.Blocking, ev.ToolStatus.Scheduling).Span), binary: false, token).ConfigureAwait(false);
                         _writer.Release();
                         break;
                     case LiveEventKind.Error when ev.Error!.Fatal:

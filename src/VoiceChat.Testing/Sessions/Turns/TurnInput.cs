@@ -2,10 +2,16 @@ using System.Globalization;
 
 namespace VoiceChat.Testing.Sessions.Turns;
 
-/// <summary>What a user turn consists of: speech, typed text, or nothing (a tool call scripted by a test).</summary>
+/// <summary>
+/// What a turn answers: the user's speech or typed text, nothing (a tool call scripted by a test), or the
+/// result of a non-blocking tool call the model speaks about.
+/// </summary>
 internal sealed class TurnInput
 {
     public static TurnInput None { get; } = new();
+
+    /// <summary>A non-blocking call's result, which the model's turn speaks about.</summary>
+    public EmulatorToolResponse? ToolResult { get; private init; }
 
     public byte[]? Audio { get; private init; }
 
@@ -21,6 +27,8 @@ internal sealed class TurnInput
     public static TurnInput ForAudio(byte[] pcm, int rate) => new() { Audio = pcm, SampleRate = rate };
 
     public static TurnInput ForText(string text) => new() { Text = text };
+
+    public static TurnInput ForToolResult(EmulatorToolResponse result) => new() { ToolResult = result };
 
     /// <summary>Seconds with one decimal, as the emulator's transcriptions and replies state durations.</summary>
     public static string FormatSeconds(TimeSpan duration) => duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
