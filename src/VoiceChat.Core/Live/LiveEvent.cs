@@ -168,10 +168,29 @@ internal sealed record LiveToolStatus(string Name, string Status)
     public const string Completed = "completed";
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
+
+    /// <summary>The model's id of the call (for the app's session events).</summary>
+    public string CallId { get; init; } = string.Empty;
+
+    /// <summary>How a call that is over ended; null while it runs.</summary>
+    public VoiceToolCallOutcome? Outcome { get; init; }
+
+    /// <summary>How long a call that is over ran.</summary>
+    public TimeSpan Duration { get; init; }
 }
 
 /// <summary>Token counts, with Vertex AI's <c>candidates*</c> names folded into the response counts.</summary>
-internal sealed record LiveUsage(int PromptTokens, int ResponseTokens, int TotalTokens);
+internal sealed record LiveUsage(int PromptTokens, int ResponseTokens, int TotalTokens)
+{
+    /// <summary>No counts by modality (the service sent none).</summary>
+    public static readonly IReadOnlyDictionary<string, int> NoDetails = new Dictionary<string, int>(0, StringComparer.Ordinal);
+
+    /// <summary>Prompt tokens by modality (<c>promptTokensDetails</c>).</summary>
+    public IReadOnlyDictionary<string, int> PromptByModality { get; init; } = NoDetails;
+
+    /// <summary>Response tokens by modality (<c>responseTokensDetails</c>, Vertex AI's <c>candidatesTokensDetails</c>).</summary>
+    public IReadOnlyDictionary<string, int> ResponseByModality { get; init; } = NoDetails;
+}
 
 /// <summary>
 /// An upstream condition for the client: <paramref name="Code"/> is one of <see cref="VoiceChatErrorCodes"/>.
