@@ -368,7 +368,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     /// Ends the conversation: closes the model connection and lets go of every kept message. With
     /// <paramref name="keepShared"/> (shutdown) its shared state stays for another instance.
     /// <paramref name="reason"/> (one of <see cref="SessionEndReasons"/> or an error code) goes to the app's
-    /// <see cref="VoiceSessionEnded"/>, whose queue is then delivered within its drain timeout.
+    /// <see cref="VoiceSessionEnded"/>.
     /// </summary>
     public async Task EndAsync(bool keepShared, string reason)
     {
@@ -411,12 +411,15 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         finally
         {
             _ended.TrySetResult();
-            await EndEventsAsync(reason).ConfigureAwait(false);
+            EndEvents(reason);
         }
     }
 
-    /// <summary>Raises <see cref="VoiceSessionEnded"/> (after the pump stopped: nothing follows it) and delivers what is queued.</summary>
-    private async Task EndEventsAsync(string reason)
+    /// <summary>
+    /// Raises <see cref="VoiceSessionEnded"/> (after the pump stopped: nothing follows it); what is queued
+    /// is delivered in the background, so neither the client nor the session's place waits for a handler.
+    /// </summary>
+    private void EndEvents(string reason)
     {
         SessionEventQueue? events;
         lock (_gate)
@@ -439,7 +442,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
             _time.GetElapsedTime(_startedAt),
             TimeSpan.FromSeconds(Interlocked.Read(ref _inputAudioBytes) / inputBytesPerSecond),
             TimeSpan.FromSeconds(Interlocked.Read(ref _outputAudioBytes) / (ServerMessageWriter.OutputSampleRate * 2.0))));
-        await events.CompleteAsync().ConfigureAwait(false);
+        _eventHub!.Close(events);
     }
 
     /// <summary>Stops the pump and closes the model connection, once.</summary>

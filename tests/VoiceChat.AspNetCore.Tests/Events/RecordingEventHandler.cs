@@ -53,3 +53,13 @@ internal sealed class BlockingEventHandler : IVoiceSessionEventHandler
         }
     }
 }
+
+/// <summary>Takes a while over each event, then records it.</summary>
+internal sealed class SlowEventHandler : RecordingEventHandler
+{
+    public override async ValueTask OnEventAsync(VoiceSessionEvent sessionEvent, CancellationToken cancellationToken)
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        await base.OnEventAsync(sessionEvent, cancellationToken);
+    }
+}

@@ -110,6 +110,21 @@ public sealed class SessionEventTests
     }
 
     [Fact]
+    public async Task Stopping_the_host_waits_for_the_ended_sessions_events_to_be_delivered()
+    {
+        await using var host = await VoiceChatTestHost.StartAsync(services: (_, voiceChat) => voiceChat.AddSessionEventHandler<SlowEventHandler>());
+        var slow = host.App.Services.GetServices<IVoiceSessionEventHandler>().OfType<SlowEventHandler>().Single();
+        await using var client = await SpeakOneTurnAndEndAsync(host);
+
+        using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            await host.App.StopAsync(stopping.Token);
+        }
+
+        slow.Events.Select(Describe).Should().Equal("started", "transcript:User", "transcript:Assistant", "usage", "ended");
+    }
+
+    [Fact]
     public async Task A_tool_call_is_raised_with_its_id_outcome_and_duration()
     {
         await using var host = await VoiceChatTestHost.StartAsync(

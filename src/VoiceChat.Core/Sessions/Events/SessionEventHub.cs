@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -13,6 +14,7 @@ internal sealed class SessionEventHub
     private readonly IOptions<VoiceChatOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<Task, byte> _closing = new();
     private long _dropped;
 
     public SessionEventHub(IEnumerable<IVoiceSessionEventHandler> handlers, IOptions<VoiceChatOptions> options, TimeProvider time, ILoggerFactory loggers)
@@ -36,6 +38,29 @@ internal sealed class SessionEventHub
 
         var options = _options.Value.Events;
         return new SessionEventQueue(sessionId, _handlers, options.QueueCapacity, options.DrainTimeout, this, _time, _logger);
+    }
+
+    /// <summary>
+    /// Delivers what <paramref name="queue"/> holds in the background (within its drain timeout), so
+    /// the session's end waits for no handler; <see cref="WhenClosedAsync"/> waits for it at shutdown.
+    /// </summary>
+    public void Close(SessionEventQueue queue)
+    {
+        var closing = queue.CompleteAsync();
+        if (!closing.IsCompleted)
+        {
+            _closing.TryAdd(closing, 0);
+            _ = ForgetWhenDoneAsync(closing);
+        }
+    }
+
+    /// <summary>Waits for the queues of ended sessions to be delivered (each within its drain timeout).</summary>
+    public Task WhenClosedAsync(CancellationToken cancellationToken) => Task.WhenAll(_closing.Keys).WaitAsync(cancellationToken);
+
+    private async Task ForgetWhenDoneAsync(Task closing)
+    {
+        await closing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _closing.TryRemove(closing, out _);
     }
 
     /// <summary>Counts dropped events here and for the metrics (<see cref="SessionEventCounters"/>).</summary>
