@@ -17,7 +17,10 @@ public sealed class SampleServerTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("VoiceChat:Gemini:ApiKey", string.Empty));
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseSetting("VoiceChat:Gemini:ApiKey", string.Empty)
+            // An explicit address keeps the sample off its default 0.0.0.0:8080, which anything else may hold.
+            .UseSetting("urls", "http://127.0.0.1:0"));
         _factory.UseKestrel(0);
         _factory.StartServer();
         var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
