@@ -78,15 +78,19 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         _clientReceived = resumedFrom?.ClientReceived ?? 0;
         _clientReceivedAtHandle = _clientReceived;
         _handle = resumedFrom?.ResumptionHandle;
+        StartedAt = resumedFrom?.StartedAt ?? time.GetUtcNow();
         _takenOver = resumedFrom is not null;
         _eventHub = events;
         directory.Add(this, tokenKey);
         _durationTimer = time.CreateTimer(
             static state => ((VoiceConversation)state!).RequestEnd(VoiceSessionStop.Fatal, new LiveError(VoiceChatErrorCodes.MaxDuration, "The session reached its maximum duration.", Fatal: true)),
             this,
-            options.MaxSessionDuration,
+            TimeLeft(options.MaxSessionDuration, StartedAt, time),
             Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>When the conversation began, on whichever instance that was.</summary>
+    public DateTimeOffset StartedAt { get; }
 
     public LiveSessionSetup Setup { get; }
 
@@ -515,7 +519,15 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         Setup.Request.InputSampleRate,
         Interlocked.Read(ref _clientReceivedAtHandle),
         _outbox.LastSequence,
-        new Dictionary<string, string>(Setup.Request.Metadata, StringComparer.Ordinal));
+        new Dictionary<string, string>(Setup.Request.Metadata, StringComparer.Ordinal),
+        StartedAt);
+
+    // A conversation taken over from another instance keeps the time it had left there.
+    private static TimeSpan TimeLeft(TimeSpan maxDuration, DateTimeOffset startedAt, TimeProvider time)
+    {
+        var left = maxDuration - (time.GetUtcNow() - startedAt);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
 
     private async Task PumpAsync()
     {

@@ -18,10 +18,7 @@ public sealed class SampleConversationHistoryTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
-            .UseSetting("VoiceChat:Gemini:ApiKey", string.Empty)
-            .UseSetting("Conversations:DatabasePath", DatabasePath));
-        _baseUrl = SampleHost.StartOnKestrel(_factory);
+        (_factory, _baseUrl) = SampleHost.Start(("VoiceChat:Gemini:ApiKey", string.Empty), ("Conversations:DatabasePath", DatabasePath));
         return Task.CompletedTask;
     }
 

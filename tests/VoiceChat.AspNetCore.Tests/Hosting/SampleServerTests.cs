@@ -14,8 +14,7 @@ public sealed class SampleServerTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("VoiceChat:Gemini:ApiKey", string.Empty));
-        _baseUrl = SampleHost.StartOnKestrel(_factory);
+        (_factory, _baseUrl) = SampleHost.Start(("VoiceChat:Gemini:ApiKey", string.Empty));
         return Task.CompletedTask;
     }
 
