@@ -52,7 +52,8 @@ internal static class ConversationsPage
         html.Append("""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Conversations</title>
-            <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/app.css"></head>
+            <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/app.css">
+            <style>main { max-width: 60rem; margin: 0 auto; padding: 1rem; } .conversation { border-top: 1px solid #ccd; } .turns li.tool, .turns li.interrupted { opacity: .7; }</style></head>
             <body><main><h1>Conversations</h1>
             """);
         if (conversations.Count == 0)
