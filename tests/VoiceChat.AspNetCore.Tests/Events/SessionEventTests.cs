@@ -176,12 +176,83 @@ public sealed class SessionEventTests
     }
 
     [Fact]
+    public async Task A_connection_that_resumes_on_the_same_instance_raises_no_second_start()
+    {
+        await using var host = await VoiceChatTestHost.StartAsync(
+            o => o.Resume.Window = TimeSpan.FromSeconds(1),
+            services: (_, voiceChat) => voiceChat.AddSessionEventHandler<RecordingEventHandler>());
+        var recorder = host.App.Services.GetServices<IVoiceSessionEventHandler>().OfType<RecordingEventHandler>().Single();
+        await using var client = new ResumingClient(host.VoiceUrl);
+        await client.ConnectAsync();
+        await SpeakAsync(client);
+        await client.WaitForAsync("turn_complete");
+
+        await client.CutAsync();
+        (await client.ConnectAsync()).GetProperty("resumed").GetBoolean().Should().BeTrue();
+        await SpeakAsync(client);
+        await client.WaitForAsync("turn_complete", skip: 1);
+        await client.CutAsync(); // and not back within the resume window
+        await recorder.WaitForEndAsync();
+
+        recorder.Events.Select(Describe).Should().Equal(
+            "started", "transcript:User", "transcript:Assistant", "usage",
+            "transcript:User", "transcript:Assistant", "usage", "ended");
+        ((VoiceSessionStarted)recorder.Events[0]).Resumed.Should().BeFalse();
+        ((VoiceSessionEnded)recorder.Events[^1]).Reason.Should().Be("client_gone");
+        ((VoiceSessionEnded)recorder.Events[^1]).InputAudio.Should().Be(TimeSpan.FromSeconds(client.AllSent().Length / 32_000.0), "each frame reached the model once across both connections");
+    }
+
+    [Fact]
+    public async Task A_conversation_taken_over_by_another_instance_ends_on_the_first_and_starts_resumed_on_the_second()
+    {
+        var conversations = new EmulatorConversations();
+        await using var redis = await RedisServer.StartAsync();
+        await using var a = await StartSharingAsync(redis, conversations);
+        await using var b = await StartSharingAsync(redis, conversations);
+        var onA = a.App.Services.GetServices<IVoiceSessionEventHandler>().OfType<RecordingEventHandler>().Single();
+        var onB = b.App.Services.GetServices<IVoiceSessionEventHandler>().OfType<RecordingEventHandler>().Single();
+        await using var client = new ResumingClient(a.VoiceUrl, "mover");
+        var sessionId = (await client.ConnectAsync()).GetProperty("session_id").GetString();
+        await SpeakAsync(client);
+        await client.WaitForAsync("turn_complete");
+
+        var stopping = a.App.StopAsync();
+        await client.WaitForAsync("going_away");
+        await client.CutAsync();
+        await stopping;
+        client.Url = b.VoiceUrl;
+        (await client.ConnectAsync()).GetProperty("resumed").GetBoolean().Should().BeTrue();
+        await Eventually.TrueAsync(() => onB.Events.Count > 0);
+        var stoppingB = b.App.StopAsync();
+        await client.WaitForAsync("going_away", skip: 1);
+        await client.CutAsync();
+        await stoppingB;
+
+        onA.Events.Select(Describe).Should().Equal("started", "transcript:User", "transcript:Assistant", "usage", "ended");
+        ((VoiceSessionStarted)onA.Events[0]).Resumed.Should().BeFalse();
+        ((VoiceSessionEnded)onA.Events[^1]).Reason.Should().Be("server_shutting_down");
+        onB.Events.Select(Describe).Should().Equal("started", "ended");
+        var resumed = (VoiceSessionStarted)onB.Events[0];
+        resumed.Resumed.Should().BeTrue();
+        resumed.UserId.Should().Be("mover");
+        onA.Events.Concat(onB.Events).Should().OnlyContain(e => e.SessionId == sessionId);
+    }
+
+    [Fact]
     public async Task Without_a_handler_no_queue_is_opened()
     {
         await using var host = await VoiceChatTestHost.StartAsync();
 
         host.App.Services.GetRequiredService<SessionEventHub>().Open("any").Should().BeNull();
     }
+
+    private static Task<VoiceChatTestHost> StartSharingAsync(RedisServer redis, EmulatorConversations conversations) =>
+        VoiceChatTestHost.StartAsync(
+            o => o.Resume.Redis = redis.Configuration,
+            emulator: e => e.Conversations = conversations,
+            services: (_, voiceChat) => voiceChat.AddSessionEventHandler<RecordingEventHandler>());
+
+    private static Task SpeakAsync(ResumingClient client) => client.SayAsync(Pcm.Concat(Pcm.Speech(0.8), Pcm.Silence(0.8)));
 
     /// <summary>One spoken turn (2 s of speech, 1 s of silence), then <c>end_session</c>; the caller disposes the client.</summary>
     private static async Task<VoiceClient> SpeakOneTurnAndEndAsync(VoiceChatTestHost host, string startFields = "")
