@@ -26,6 +26,6 @@ namespace Microsoft.AspNetCore.Builder
     {
         /// <summary>Maps the page of the latest conversations (see <see cref="ConversationsPage"/> for who sees what).</summary>
         public static IEndpointConventionBuilder MapConversationHistory(this IEndpointRouteBuilder endpoints, string pattern = "/conversations") =>
-            endpoints.MapGet(pattern, ConversationsPage.HandleAsync);
+            endpoints.MapGet(pattern, new RequestDelegate(ConversationsPage.HandleAsync));
     }
 }
