@@ -197,7 +197,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
             return;
         }
 
-        await WriteAsync(LiveEvent.ForToolStatus(new LiveToolStatus(call.Name, LiveToolStatus.Started, call.Id, !registration.NonBlocking)), cancellationToken).ConfigureAwait(false);
+        await WriteAsync(LiveEvent.ForToolStatus(new LiveToolStatus(call.Name, LiveToolStatus.Started) { CallId = call.Id, Blocking = !registration.NonBlocking }), cancellationToken).ConfigureAwait(false);
         _ = Task.Run(() => RunCallAsync(call, registration, state), CancellationToken.None);
     }
 
@@ -210,6 +210,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, state.Token, _lifetime.Token);
         JsonElement? response;
         string status;
+        VoiceToolCallOutcome outcome;
         try
         {
             var scope = _scopes.CreateAsyncScope();
@@ -227,6 +228,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
                 var result = await tool.InvokeAsync(arguments, linked.Token).ConfigureAwait(false);
                 response = OutputResponse(result, tool.JsonSerializerOptions);
                 status = LiveToolStatus.Completed;
+                outcome = VoiceToolCallOutcome.Succeeded;
                 var elapsedMs = _time.GetElapsedTime(started).TotalMilliseconds;
                 Log.ToolCallCompleted(_logger, _sessionId, call.Name, call.Id, elapsedMs);
             }
@@ -236,12 +238,14 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
             // Withdrawn by the model, or the session ends: nobody waits for an answer.
             response = null;
             status = LiveToolStatus.Cancelled;
+            outcome = VoiceToolCallOutcome.Cancelled;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
             Log.ToolCallTimedOut(_logger, _sessionId, call.Name, call.Id, _timeout.TotalSeconds);
             response = ErrorResponse($"The tool did not finish within {_timeout.TotalSeconds:0.###} seconds.");
             status = LiveToolStatus.Failed;
+            outcome = VoiceToolCallOutcome.TimedOut;
         }
         catch (Exception ex)
         {
@@ -249,8 +253,10 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
             Log.ToolCallFailed(_logger, _sessionId, call.Name, call.Id, ex);
             response = ErrorResponse("The tool failed.");
             status = LiveToolStatus.Failed;
+            outcome = VoiceToolCallOutcome.Failed;
         }
 
+        var duration = _time.GetElapsedTime(started);
         ToolMetrics.Calls.Add(1, new KeyValuePair<string, object?>("tool", call.Name), new KeyValuePair<string, object?>("status", status));
         var scheduling = response is null ? null : registration.WireScheduling;
         if (response is { } answer)
@@ -265,7 +271,8 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
 
         if (!_lifetime.IsCancellationRequested)
         {
-            await WriteAsync(LiveEvent.ForToolStatus(new LiveToolStatus(call.Name, status, call.Id, !registration.NonBlocking, scheduling)), _lifetime.Token).ConfigureAwait(false);
+            var ended = new LiveToolStatus(call.Name, status) { CallId = call.Id, Outcome = outcome, Duration = duration, Blocking = !registration.NonBlocking, Scheduling = scheduling };
+            await WriteAsync(LiveEvent.ForToolStatus(ended), _lifetime.Token).ConfigureAwait(false);
         }
     }
 

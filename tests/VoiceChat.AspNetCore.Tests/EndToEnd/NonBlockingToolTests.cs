@@ -113,24 +113,7 @@ public sealed class NonBlockingToolTests
         await using var host = await VoiceChatTestHost.StartAsync(
             emulator: o => o.TimeProvider = time,
             services: (_, voiceChat) => voiceChat.AddTool(
-                AIFunctionFactory.Create(
-                    async (CancellationToken cancellationToken) =>
-                    {
-                        toolStarted.TrySetResult();
-                        try
-                        {
-                            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
-                        }
-                        catch (OperationCanceledException)
-                        {
-                            toolCancelled.TrySetResult();
-                            throw;
-                        }
-
-                        return "never";
-                    },
-                    "book_table",
-                    "Runs until it is cancelled."),
+                ToolCallTests.ToolThatWaitsForCancellation("book_table", toolCancelled, toolStarted),
                 new VoiceToolOptions { NonBlocking = true }));
         await using var client = await host.ConnectAsync();
         await client.StartAsync();

@@ -140,7 +140,7 @@ public sealed class ToolCallTests
     }
 
     /// <summary>A tool that runs until it is cancelled, and says when it started and when it saw the cancellation.</summary>
-    private static AIFunction ToolThatWaitsForCancellation(string name, TaskCompletionSource cancelled, TaskCompletionSource? started = null) =>
+    internal static AIFunction ToolThatWaitsForCancellation(string name, TaskCompletionSource cancelled, TaskCompletionSource? started = null) =>
         AIFunctionFactory.Create(
             async (CancellationToken cancellationToken) =>
             {

@@ -65,6 +65,13 @@ internal sealed class ModelReply(
         var conversation = resumption.Conversation!;
         var turnNumber = conversation.StartTurn();
 
+        // Silent results this reply knows: those that came before it started (never one of its own call).
+        var known = string.Empty;
+        while (_silentResults.TryDequeue(out var silent))
+        {
+            known += $" I also know that {silent.Name} returned {silent.ResponseJson}.";
+        }
+
         var connectionTurn = Interlocked.Increment(ref _connectionTurns);
         var vertex = record.Backend == GeminiBackend.VertexAI;
         _turnOpen = true;
@@ -151,11 +158,7 @@ internal sealed class ModelReply(
             replyAudio = PcmAudio.SynthesizeSpeech(SpeechDuration(replyText));
         }
 
-        while (_silentResults.TryDequeue(out var known))
-        {
-            replyText += $" I also know that {known.Name} returned {known.ResponseJson}.";
-        }
-
+        replyText += known;
         if (Options.ReplyLatency > TimeSpan.Zero)
         {
             await Task.Delay(Options.ReplyLatency, Time, cancellationToken).ConfigureAwait(false);
