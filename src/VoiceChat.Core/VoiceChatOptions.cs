@@ -112,6 +112,9 @@ public sealed class VoiceChatOptions
 
     /// <summary>How a session survives its client connection: the resume window, the replay buffer, shared state.</summary>
     public ResumeOptions Resume { get; set; } = new();
+
+    /// <summary>How session events reach the app's <see cref="IVoiceSessionEventHandler"/>s (section <c>VoiceChat:Events</c>).</summary>
+    public SessionEventOptions Events { get; set; } = new();
 }
 
 /// <summary>

@@ -315,7 +315,14 @@ public sealed class EmulatorConnection
 /// <param name="Name">The function name the client echoed.</param>
 /// <param name="ResponseJson">The <c>response</c> object as JSON text.</param>
 /// <param name="Matched">Whether the id named a pending call; an unknown id is recorded and otherwise ignored.</param>
-public sealed record EmulatorToolResponse(string? Id, string? Name, string ResponseJson, bool Matched);
+public sealed record EmulatorToolResponse(string? Id, string? Name, string ResponseJson, bool Matched)
+{
+    /// <summary>
+    /// The <c>scheduling</c> the response carried (<c>INTERRUPT</c>, <c>WHEN_IDLE</c>, <c>SILENT</c>, as a name even when
+    /// sent as a number), from the response's own field or else from inside <c>response</c>; null when it carried none.
+    /// </summary>
+    public string? Scheduling { get; init; }
+}
 
 /// <summary>One video frame received in <c>realtimeInput.video</c>.</summary>
 /// <param name="MimeType"><c>image/jpeg</c> or <c>image/png</c>.</param>
@@ -328,7 +335,11 @@ public sealed record EmulatorVideoFrame(string MimeType, int Bytes, int? Width, 
 /// <param name="Name">The function name.</param>
 /// <param name="Description">Its description, if any.</param>
 /// <param name="ParametersJson">The <c>parametersJsonSchema</c> (or else <c>parameters</c>) as JSON text, if any.</param>
-public sealed record EmulatorFunctionDeclaration(string Name, string? Description, string? ParametersJson);
+public sealed record EmulatorFunctionDeclaration(string Name, string? Description, string? ParametersJson)
+{
+    /// <summary>Declared with <c>behavior: NON_BLOCKING</c>: the model goes on talking while the call runs.</summary>
+    public bool NonBlocking { get; init; }
+}
 
 /// <summary>An activity signal a client sent in <c>realtimeInput</c>.</summary>
 public enum EmulatorActivitySignal

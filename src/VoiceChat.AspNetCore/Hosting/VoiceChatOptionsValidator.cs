@@ -56,6 +56,16 @@ internal sealed class VoiceChatOptionsValidator : IValidateOptions<VoiceChatOpti
             Range(builder, "Resume:AckInterval", options.Resume.AckInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(10));
         }
 
+        if (options.Events is null)
+        {
+            builder.AddError("VoiceChat:Events must not be null.");
+        }
+        else
+        {
+            Range(builder, "Events:QueueCapacity", options.Events.QueueCapacity, 1, 1_000_000);
+            Range(builder, "Events:DrainTimeout", options.Events.DrainTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(5));
+        }
+
         return builder.Build();
     }
 

@@ -70,11 +70,22 @@ internal sealed class ServerMessageWriter : IDisposable
         return End();
     }
 
-    public ReadOnlyMemory<byte> ToolCall(string name, string status)
+    public ReadOnlyMemory<byte> ToolCall(string name, string status, string id = "", bool blocking = true, string? scheduling = null)
     {
         Begin("tool_call"u8);
         _json.WriteString("name"u8, name);
         _json.WriteString("status"u8, status);
+        if (id.Length > 0)
+        {
+            _json.WriteString("id"u8, id);
+        }
+
+        _json.WriteBoolean("blocking"u8, blocking);
+        if (scheduling is not null)
+        {
+            _json.WriteString("scheduling"u8, scheduling);
+        }
+
         return End();
     }
 

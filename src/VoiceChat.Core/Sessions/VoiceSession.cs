@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.Extensions.Logging;
 using VoiceChat.Live;
 using VoiceChat.Protocol;
+using VoiceChat.Sessions.Events;
 using VoiceChat.Sessions.Resume;
 
 namespace VoiceChat.Sessions;
@@ -26,6 +27,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string? _authenticatedUserId;
     private readonly ClaimsPrincipal? _user;
+    private readonly SessionEventHub? _events;
 
     private readonly ServerMessageWriter _writer = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -62,7 +64,8 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         TimeProvider time,
         ILogger logger,
         ClaimsPrincipal? user,
-        string? authenticatedUserId)
+        string? authenticatedUserId,
+        SessionEventHub? events = null)
     {
         _transport = transport;
         _liveFactory = liveFactory;
@@ -73,6 +76,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         _logger = logger;
         _user = user;
         _authenticatedUserId = authenticatedUserId;
+        _events = events;
     }
 
     /// <summary>The session's id once <c>start_session</c> was accepted.</summary>
@@ -333,7 +337,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             return (null, false, null);
         }
 
-        return (new VoiceConversation(live, user, ResumeTokens.Key(ResumeTokens.Create()), _options, _conversations, _time, _logger), false, failedReason);
+        return (new VoiceConversation(live, user, ResumeTokens.Key(ResumeTokens.Create()), _options, _conversations, _time, _logger, events: _events), false, failedReason);
     }
 
     /// <summary>A conversation another instance kept in the shared store: resumed here from its model resumption handle.</summary>
@@ -362,7 +366,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         var live = await ConnectAsync(() => _liveFactory.ResumeAsync(setup, state.ResumptionHandle, _stopCts.Token), _options.Gemini.MaxReconnectAttempts).ConfigureAwait(false);
         // New messages are numbered after everything the client has, which may be more than was stored.
         var resumedFrom = state with { ServerSent = Math.Max(state.ServerSent, clientHas ?? 0) };
-        return live is null ? null : new VoiceConversation(live, user, key, _options, _conversations, _time, _logger, resumedFrom);
+        return live is null ? null : new VoiceConversation(live, user, key, _options, _conversations, _time, _logger, resumedFrom, _events);
     }
 
     private async ValueTask<LiveSessionConnection?> ConnectAsync(Func<ValueTask<LiveSessionConnection>> connect, int retries)
@@ -693,7 +697,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             }
             else
             {
-                await conversation.EndAsync(keepShared: stop == VoiceSessionStop.ShuttingDown).ConfigureAwait(false);
+                await conversation.EndAsync(keepShared: stop == VoiceSessionStop.ShuttingDown, SessionEndReasons.For(stop, error)).ConfigureAwait(false);
             }
         }
     }

@@ -221,7 +221,25 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
 
                 _json.WriteString("name", result.Name);
                 _json.WritePropertyName("response");
-                result.Response.WriteTo(_json);
+                if (result.Scheduling is { } scheduling && result.Response.ValueKind == JsonValueKind.Object)
+                {
+                    // Both places Google names: the typed FunctionResponse.scheduling, and inside the response
+                    // as the Live API's tool-use guide shows it (reference §2d); the service reads one of them.
+                    _json.WriteStartObject();
+                    foreach (var property in result.Response.EnumerateObject())
+                    {
+                        property.WriteTo(_json);
+                    }
+
+                    _json.WriteString("scheduling", scheduling);
+                    _json.WriteEndObject();
+                    _json.WriteString("scheduling", scheduling);
+                }
+                else
+                {
+                    result.Response.WriteTo(_json);
+                }
+
                 _json.WriteEndObject();
             }
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using Microsoft.Extensions.AI;
+using VoiceChat.Tools;
 
 namespace VoiceChat.Live.Gemini;
 
@@ -11,7 +11,7 @@ internal static class GeminiSetupBuilder
         GeminiOptions options,
         LiveSessionSetup session,
         string modelName,
-        IReadOnlyList<AIFunction> tools,
+        IReadOnlyList<ToolRegistration> tools,
         string? resumptionHandle)
     {
         var family = GeminiModelFamilies.Of(modelName);
@@ -40,8 +40,9 @@ internal static class GeminiSetupBuilder
                 json.WriteStartArray("tools");
                 json.WriteStartObject();
                 json.WriteStartArray("functionDeclarations");
-                foreach (var tool in tools)
+                foreach (var registration in tools)
                 {
+                    var tool = registration.Tool;
                     json.WriteStartObject();
                     json.WriteString("name", tool.Name);
                     if (!string.IsNullOrEmpty(tool.Description))
@@ -51,6 +52,11 @@ internal static class GeminiSetupBuilder
 
                     json.WritePropertyName("parametersJsonSchema");
                     tool.JsonSchema.WriteTo(json);
+                    if (registration.NonBlocking)
+                    {
+                        json.WriteString("behavior", "NON_BLOCKING");
+                    }
+
                     json.WriteEndObject();
                 }
 

@@ -153,7 +153,21 @@ internal static class SetupReader
 
                     string? description = TryGet(declaration, "description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
                     string? parameters = TryGet(declaration, "parametersJsonSchema", out var p) || TryGet(declaration, "parameters", out p) ? p.GetRawText() : null;
-                    functions.Add(new EmulatorFunctionDeclaration(fname.GetString()!, description, parameters));
+                    var nonBlocking = false;
+                    if (TryGet(declaration, "behavior", out var behavior))
+                    {
+                        // An enum: a name or its number; anything else fails the proto's JSON parsing.
+                        switch (ProtoEnum(behavior, "UNSPECIFIED", "BLOCKING", "NON_BLOCKING"))
+                        {
+                            case 2:
+                                nonBlocking = true;
+                                break;
+                            case < 0:
+                                return null;
+                        }
+                    }
+
+                    functions.Add(new EmulatorFunctionDeclaration(fname.GetString()!, description, parameters) { NonBlocking = nonBlocking });
                 }
             }
 

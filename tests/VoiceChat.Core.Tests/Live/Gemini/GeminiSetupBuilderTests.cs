@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 using VoiceChat.Live;
 using VoiceChat.Live.Gemini;
+using VoiceChat.Tools;
 
 namespace VoiceChat.Tests.Live.Gemini;
 
@@ -19,7 +20,7 @@ public sealed class GeminiSetupBuilderTests
     public void Developer_api_gemini_2_5_defaults_with_a_tool()
     {
         var options = new GeminiOptions { ThinkingBudget = 0, ThinkingLevel = "LOW", EnableAffectiveDialog = true, ProactiveAudio = true };
-        var json = GeminiSetupBuilder.Build(options, Session(), "models/gemini-2.5-flash-native-audio-preview-12-2025", [WeatherTool()], null);
+        var json = GeminiSetupBuilder.Build(options, Session(), "models/gemini-2.5-flash-native-audio-preview-12-2025", [new ToolRegistration(WeatherTool())], null);
 
         AssertGolden("setup-developer-2.5.json", json);
     }
