@@ -29,7 +29,8 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSe
 // Without Google credentials (an API key, or a project for Vertex AI) the built-in emulator answers.
 // Users authenticate with Firebase ID tokens (VoiceChat:Authentication:FirebaseProjectId) or any OpenID
 // Connect issuer (Authority and Audience); browsers trade their login for a ticket at /voice/ticket.
-builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials().AddAuthentication();
+builder.Services.AddVoiceChat().UseLiveApiEmulatorWithoutCredentials().AddAuthentication()
+    .AddConversationHistory(); // Conversations/: each session's transcripts, tool calls and usage in SQLite, shown at /conversations
 
 // Logs for Cloud Logging: the image selects this formatter (Logging__Console__FormatterName=voicechat-cloud),
 // one JSON line per entry with its severity, trace and session; plain text on a developer's machine.
@@ -96,6 +97,7 @@ if (!string.IsNullOrEmpty(app.Configuration["VoiceChat:Authentication:FirebasePr
 {
     app.MapVoiceChatTickets("/voice/ticket");
 }
+app.MapConversationHistory("/conversations");
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 app.MapHealthChecks("/health/", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });

@@ -10,6 +10,7 @@ using VoiceChat.AspNetCore.Hosting;
 using VoiceChat.AspNetCore.Resume;
 using VoiceChat.Live;
 using VoiceChat.Sessions;
+using VoiceChat.Sessions.Events;
 using VoiceChat.Sessions.Resume;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -43,6 +44,7 @@ public static class VoiceChatServiceCollectionExtensions
         services.TryAddSingleton<VoiceChatMarkerService>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<VoiceSessionRegistry>();
+        services.TryAddSingleton<SessionEventHub>();
         services.TryAddSingleton<RedisConnection>();
         services.TryAddSingleton<RedisResumeStore>();
         services.TryAddSingleton(sp => new VoiceConversationDirectory(

@@ -68,6 +68,20 @@ public sealed class VoiceChatOptions
     public int MaxTextMessagesPerMinute { get; set; } = 20;
 
     /// <summary>
+    /// The largest image a <c>video_frame</c> may carry, in bytes (decoded). Default 256 KiB. A larger one
+    /// is dropped with the error <c>video_frame_too_large</c>; a session that declared video accepts text
+    /// frames of up to twice this size, beyond which the frame ends the session (<c>frame_too_large</c>).
+    /// </summary>
+    public int MaxVideoFrameBytes { get; set; } = 256 * 1024;
+
+    /// <summary>
+    /// The most video frames a session forwards per second. Default 1, the rate the Live API samples video at.
+    /// Faster frames are dropped (the client hears <c>video_frames_dropped</c> once); the session goes on.
+    /// Zero refuses video: <c>start_session</c> with <c>video</c> starts an audio-only session.
+    /// </summary>
+    public double MaxVideoFramesPerSecond { get; set; } = 1;
+
+    /// <summary>
     /// How long one send to the client may take before the server gives up on the client, drops the
     /// connection and frees its session and model connection (a client that does not read). Default 10 s.
     /// </summary>
@@ -98,6 +112,9 @@ public sealed class VoiceChatOptions
 
     /// <summary>How a session survives its client connection: the resume window, the replay buffer, shared state.</summary>
     public ResumeOptions Resume { get; set; } = new();
+
+    /// <summary>How session events reach the app's <see cref="IVoiceSessionEventHandler"/>s (section <c>VoiceChat:Events</c>).</summary>
+    public SessionEventOptions Events { get; set; } = new();
 }
 
 /// <summary>

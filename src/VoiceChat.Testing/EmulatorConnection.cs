@@ -16,6 +16,7 @@ public sealed class EmulatorConnection
     private readonly List<EmulatorActivitySignal> _activitySignals = [];
     private readonly List<string> _handlesIssued = [];
     private readonly List<string> _toolCallIds = [];
+    private readonly List<EmulatorVideoFrame> _videoFrames = [];
     private readonly int _maxRecordedAudio;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[] _audio = [];
@@ -99,6 +100,9 @@ public sealed class EmulatorConnection
 
     /// <summary>The functions declared in <c>setup.tools[].functionDeclarations</c>.</summary>
     public IReadOnlyList<EmulatorFunctionDeclaration> FunctionDeclarations { get { lock (_gate) { return [.. _functions]; } } }
+
+    /// <summary>The video frames received in <c>realtimeInput.video</c>, in order.</summary>
+    public IReadOnlyList<EmulatorVideoFrame> VideoFramesReceived { get { lock (_gate) { return [.. _videoFrames]; } } }
 
     /// <summary>The ids of the tool calls the emulator sent on this connection.</summary>
     public IReadOnlyList<string> ToolCallIds { get { lock (_gate) { return [.. _toolCallIds]; } } }
@@ -256,6 +260,14 @@ public sealed class EmulatorConnection
         }
     }
 
+    internal void RecordVideoFrame(EmulatorVideoFrame frame)
+    {
+        lock (_gate)
+        {
+            _videoFrames.Add(frame);
+        }
+    }
+
     internal void RecordToolCall(string id)
     {
         lock (_gate)
@@ -303,13 +315,31 @@ public sealed class EmulatorConnection
 /// <param name="Name">The function name the client echoed.</param>
 /// <param name="ResponseJson">The <c>response</c> object as JSON text.</param>
 /// <param name="Matched">Whether the id named a pending call; an unknown id is recorded and otherwise ignored.</param>
-public sealed record EmulatorToolResponse(string? Id, string? Name, string ResponseJson, bool Matched);
+public sealed record EmulatorToolResponse(string? Id, string? Name, string ResponseJson, bool Matched)
+{
+    /// <summary>
+    /// The <c>scheduling</c> the response carried (<c>INTERRUPT</c>, <c>WHEN_IDLE</c>, <c>SILENT</c>, as a name even when
+    /// sent as a number), from the response's own field or else from inside <c>response</c>; null when it carried none.
+    /// </summary>
+    public string? Scheduling { get; init; }
+}
+
+/// <summary>One video frame received in <c>realtimeInput.video</c>.</summary>
+/// <param name="MimeType"><c>image/jpeg</c> or <c>image/png</c>.</param>
+/// <param name="Bytes">The size of the decoded image.</param>
+/// <param name="Width">The image's width in pixels, when its header could be read.</param>
+/// <param name="Height">The image's height in pixels, when its header could be read.</param>
+public sealed record EmulatorVideoFrame(string MimeType, int Bytes, int? Width, int? Height);
 
 /// <summary>A function the client declared in <c>setup</c>.</summary>
 /// <param name="Name">The function name.</param>
 /// <param name="Description">Its description, if any.</param>
 /// <param name="ParametersJson">The <c>parametersJsonSchema</c> (or else <c>parameters</c>) as JSON text, if any.</param>
-public sealed record EmulatorFunctionDeclaration(string Name, string? Description, string? ParametersJson);
+public sealed record EmulatorFunctionDeclaration(string Name, string? Description, string? ParametersJson)
+{
+    /// <summary>Declared with <c>behavior: NON_BLOCKING</c>: the model goes on talking while the call runs.</summary>
+    public bool NonBlocking { get; init; }
+}
 
 /// <summary>An activity signal a client sent in <c>realtimeInput</c>.</summary>
 public enum EmulatorActivitySignal

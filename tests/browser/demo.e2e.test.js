@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import { startCutProxy } from './support/cut-proxy.js';
 import { startSampleServer } from './support/sample-server.js';
 import { makeConversationWav } from './support/speech.js';
+import { makeCameraY4m } from './support/camera.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = path.join(process.env.VOICECHAT_RESULTS ?? path.join(repoRoot, 'artifacts', 'test-results'), 'browser');
@@ -21,10 +22,13 @@ let server;
 let browser;
 /** @type {ReturnType<typeof makeConversationWav>} */
 let speech;
+/** @type {ReturnType<typeof makeCameraY4m>} */
+let camera;
 
 before(async () => {
   mkdirSync(resultsDir, { recursive: true });
   speech = makeConversationWav(workDir);
+  camera = makeCameraY4m(workDir);
   server = await startSampleServer(repoRoot);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -40,6 +44,7 @@ before(async () => {
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
       `--use-file-for-fake-audio-capture=${speech.file}%noloop`,
+      `--use-file-for-fake-video-capture=${camera.file}`,
       '--autoplay-policy=no-user-gesture-required',
     ],
   });
@@ -237,5 +242,55 @@ test('a connection dropped mid-reply: the page shows reconnecting…, resumes an
   } finally {
     await context.close();
     await proxy.close();
+  }
+});
+
+test('the camera on the demo page: frames from a fake camera reach the model, whose answer names them', async (t) => {
+  const { context, page, pageErrors } = await openPhonePage();
+  const demoState = () => page.evaluate(() => {
+    const d = window.voiceChatDemo;
+    return { state: d.state, errors: d.errors, transcripts: d.transcripts, stats: d.stats() };
+  });
+
+  try {
+    await startTalking(page, server.url);
+    assert.equal(await page.locator('#camera').isDisabled(), false, 'the session takes video');
+
+    await page.locator('#camera').click();
+    await page.waitForFunction(() => window.voiceChatDemo.stats().videoFramesSent >= 2, null, { timeout: 20000 });
+    assert.equal(await page.locator('#camera').getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.locator('#preview').isVisible(), true, 'the preview shows the camera');
+    await page.waitForFunction(() => /** @type {HTMLVideoElement} */ (document.getElementById('preview')).videoWidth > 0, null, { timeout: 10000 });
+
+    // Asked about the picture, the model (the emulator) names the frames it received since the last
+    // turn. Spoken turns from the microphone may take some of them: any answer that names frames counts.
+    await typeAndAwaitAnswer(page, 'What does the sign say?');
+    const seen = new RegExp(`I saw (\\d+) frames? \\(image/jpeg ${camera.width}x${camera.height}\\)`);
+    await page.waitForFunction((source) => window.voiceChatDemo.transcripts.some((x) => x.role === 'assistant' && x.final && new RegExp(source).test(x.text)),
+      seen.source, { timeout: 30000 });
+    const demo = await demoState();
+    t.diagnostic(JSON.stringify({ camera, ...demo }));
+    const answers = demo.transcripts.filter((x) => x.role === 'assistant' && x.final && seen.test(x.text));
+    const frames = answers.reduce((sum, x) => sum + Number(seen.exec(x.text)?.[1] ?? 0), 0);
+    assert.ok(frames >= 1 && frames <= demo.stats.videoFramesSent, `frames named ${frames}, sent ${demo.stats.videoFramesSent}`);
+    const shown = await page.locator('.utterance[data-role="assistant"]').allTextContents();
+    assert.ok(shown.some((text) => seen.test(text)), `assistant bubbles: ${JSON.stringify(shown)}`);
+
+    // The camera stops; the session goes on.
+    await page.screenshot({ path: path.join(resultsDir, 'demo-camera.png'), fullPage: true });
+    await page.locator('#camera').click();
+    assert.equal(await page.evaluate(() => window.voiceChatDemo.stats().cameraActive), false);
+    assert.equal(await page.locator('#preview').isVisible(), false);
+    assert.deepEqual(demo.errors.filter((e) => e.code !== 'video_frames_dropped'), []);
+    assert.deepEqual(pageErrors, []);
+    await page.locator('#talk').click();
+    await page.waitForFunction(() => window.voiceChatDemo.state === 'closed', null, { timeout: 10000 });
+  } catch (error) {
+    await page.screenshot({ path: path.join(resultsDir, 'demo-camera-failure.png'), fullPage: true }).catch(() => {});
+    t.diagnostic(`page: ${JSON.stringify(await demoState().catch(() => null))}`);
+    t.diagnostic(`server output:\n${server.output().slice(-4000)}`);
+    throw error;
+  } finally {
+    await context.close();
   }
 });

@@ -3,7 +3,7 @@
 // a tool call when the user's text mentions the weather); its address comes from VOICECHAT_EMULATOR_URL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GoogleGenAI, Modality } from '@google/genai';
+import { Behavior, FunctionResponseScheduling, GoogleGenAI, MediaResolution, Modality, TurnCoverage } from '@google/genai';
 import { OAuth2Client } from 'google-auth-library';
 
 const baseUrl = process.env.VOICECHAT_EMULATOR_URL;
@@ -203,4 +203,59 @@ test('An unknown model is refused with 1008 and Google\'s text', { timeout: 30_0
   await inbox.waitFor(() => false, 'the close').catch(() => {});
   assert.equal(inbox.closed?.code, 1008);
   assert.match(inbox.closed.reason, /^models\/gemini-unknown is not found for API version v1beta/);
+});
+
+test('Developer API: a NON_BLOCKING function is called while the model keeps talking, and its WHEN_IDLE result is spoken after', { timeout: 60_000 }, async () => {
+  const ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl } });
+  const inbox = new Inbox();
+  const nonBlockingWeather = { functionDeclarations: [{ ...weatherTool.functionDeclarations[0], behavior: Behavior.NON_BLOCKING }] };
+  const session = await connect(ai, DEV_MODEL, inbox, { tools: [nonBlockingWeather] });
+  try {
+    session.sendRealtimeInput({ text: 'What is the weather in Paris?' });
+    const untilCall = await inbox.waitFor(m => m.toolCall, 'the tool call');
+    const call = untilCall.at(-1).toolCall.functionCalls[0];
+    assert.equal(call.name, 'get_weather');
+
+    // The same turn goes on with speech: the model does not wait for a non-blocking call.
+    const sameTurn = await inbox.waitFor(isTurnComplete, 'the rest of the turn of the call');
+    assert.ok(audioBytes(sameTurn) > 0, 'audio after the tool call, before turnComplete');
+    assert.match(outputText(sameTurn), /I asked get_weather/);
+
+    // The SDK's own encoding: scheduling as a field of the FunctionResponse.
+    session.sendToolResponse({
+      functionResponses: [{ id: call.id, name: call.name, response: { output: 'sunny' }, scheduling: FunctionResponseScheduling.WHEN_IDLE }],
+    });
+    const result = await inbox.waitFor(isTurnComplete, 'the turn that speaks the result');
+    assert.match(outputText(result), /get_weather returned \{"output":"sunny"\}\.$/);
+    assert.ok(audioBytes(result) > 0, 'spoken result');
+    assert.ok(!result.some(m => m.serverContent?.interrupted), 'WHEN_IDLE does not interrupt');
+  } finally {
+    session.close();
+  }
+});
+
+// A JPEG start (SOI) and a baseline start-of-frame of a 64x48 image: what the emulator reads the size from.
+const JPEG_64x48 = Buffer.from([
+  0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x30, 0x00, 0x40, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01, 0xff, 0xd9,
+]);
+
+test('Developer API: video frames sent with sendRealtimeInput({ video }) are accepted and named in the reply', { timeout: 60_000 }, async () => {
+  const ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl } });
+  const inbox = new Inbox();
+  const session = await connect(ai, DEV_MODEL, inbox, {
+    mediaResolution: MediaResolution.MEDIA_RESOLUTION_LOW,
+    realtimeInputConfig: { turnCoverage: TurnCoverage.TURN_INCLUDES_ALL_INPUT },
+    contextWindowCompression: { slidingWindow: {} },
+  });
+  try {
+    for (let i = 0; i < 3; i++) {
+      session.sendRealtimeInput({ video: { data: JPEG_64x48.toString('base64'), mimeType: 'image/jpeg' } });
+    }
+    session.sendRealtimeInput({ text: 'What does the sign say?' });
+    const turn = await inbox.waitFor(isTurnComplete, 'the reply about the frames');
+    assert.equal(outputText(turn), 'Turn 1: you said "What does the sign say?". I saw 3 frames (image/jpeg 64x48).');
+    assert.equal(inbox.closed, null, 'the session stays open');
+  } finally {
+    session.close();
+  }
 });

@@ -17,6 +17,7 @@ export const OUTPUT_SAMPLE_RATE = 24000;
  * @property {string} [language] `language` (BCP-47)
  * @property {number} [inputSampleRate] `input_sample_rate` (8000, 16000, 24000 or 48000)
  * @property {Record<string, string>} [metadata] `metadata`
+ * @property {boolean} [video] `video`: the client will send camera frames (`video_frame`)
  */
 
 /**
@@ -42,6 +43,7 @@ export function encodeStartSession(options = {}) {
     }
     msg.input_sample_rate = options.inputSampleRate;
   }
+  if (options.video === true) msg.video = true;
   if (options.metadata !== undefined) {
     /** @type {Record<string, string>} */
     const metadata = {};
@@ -93,6 +95,33 @@ export function encodeAck(received) {
   return JSON.stringify({ type: 'ack', received });
 }
 
+/** The image types a `video_frame` may carry. */
+export const VIDEO_FRAME_TYPES = Object.freeze(['image/jpeg', 'image/png']);
+
+/**
+ * A camera frame or picture (`video_frame`): JPEG or PNG bytes, sent base64-encoded.
+ * @param {Uint8Array} image
+ * @param {string} [mimeType] 'image/jpeg' (default) or 'image/png'
+ * @returns {string}
+ */
+export function encodeVideoFrame(image, mimeType = 'image/jpeg') {
+  if (!VIDEO_FRAME_TYPES.includes(mimeType)) throw new RangeError(`mimeType must be one of ${VIDEO_FRAME_TYPES.join(', ')}.`);
+  return JSON.stringify({ type: 'video_frame', mime_type: mimeType, data: bytesToBase64(image) });
+}
+
+/**
+ * @param {Uint8Array} bytes
+ * @returns {string}
+ */
+function bytesToBase64(bytes) {
+  // btoa takes a binary string; built in slices so that a large image does not overflow the argument list.
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, /** @type {any} */ (bytes.subarray(i, i + 0x8000)));
+  }
+  return btoa(binary);
+}
+
 /** @returns {string} */
 export function encodeAudioStreamEnd() {
   return '{"type":"audio_stream_end"}';
@@ -113,7 +142,7 @@ export const NUMBERED_SERVER_TYPES = Object.freeze(['transcript', 'interrupted',
 
 /**
  * @typedef {{type:'session_started', sessionId:string, resumeToken:string|null, inputSampleRate:number, outputSampleRate:number, resumed:boolean,
- *     received:number|null, replayFrom:number|null, resumeFailed:string|null}
+ *     received:number|null, replayFrom:number|null, resumeFailed:string|null, videoFramesPerSecond:number|null}
  *   | {type:'ack', received:number}
  *   | {type:'transcript', role:'user'|'assistant', text:string, final:boolean}
  *   | {type:'interrupted'} | {type:'turn_complete'}
@@ -151,6 +180,7 @@ export function decodeServerMessage(text) {
         received: count(raw.received),
         replayFrom: count(raw.replay_from),
         resumeFailed: typeof raw.resume_failed === 'string' ? raw.resume_failed : null,
+        videoFramesPerSecond: typeof raw.video_frames_per_second === 'number' && raw.video_frames_per_second > 0 ? raw.video_frames_per_second : null,
       };
     case 'ack':
       return { type: 'ack', received: count(raw.received) ?? 0 };

@@ -9,6 +9,7 @@ import {
   encodePing,
   encodeStartSession,
   encodeText,
+  encodeVideoFrame,
   INPUT_SAMPLE_RATES,
   NUMBERED_SERVER_TYPES,
   OUTPUT_SAMPLE_RATE,
@@ -19,6 +20,7 @@ import { backoffDelay, shouldReconnect } from './reconnect.js';
 import { ReceivedMessages, SentMessages } from './resume.js';
 import { AudioPlayer } from './audio-player.js';
 import { Microphone } from './microphone.js';
+import { Camera } from './camera.js';
 
 /**
  * @typedef {'idle'|'connecting'|'live'|'reconnecting'|'closing'|'closed'} ClientState
@@ -62,6 +64,7 @@ import { Microphone } from './microphone.js';
  * @property {string} [voice]
  * @property {string} [language]
  * @property {Record<string, string>} [metadata]
+ * @property {boolean} [video] declare that the session sends camera frames (`startCamera`, `sendVideoFrame`)
  */
 
 /** An error with a protocol or client error code. */
@@ -83,10 +86,10 @@ const OPEN = 1;
 
 /**
  * A voice session client. Events (all `CustomEvent`s, data in `detail`):
- * `statechange` {state}, `session_started` {sessionId, resumed, inputSampleRate, outputSampleRate},
+ * `statechange` {state}, `session_started` {sessionId, resumed, inputSampleRate, outputSampleRate, videoFramesPerSecond},
  * `transcript` {role, text, final, utterance}, `turn_complete`, `interrupted` {droppedMs},
  * `tool_call` {name, status}, `going_away` {reason}, `session_ended` {reason},
- * `error` {code, message, fatal, source: 'server'|'socket'|'microphone'|'client'},
+ * `error` {code, message, fatal, source: 'server'|'socket'|'microphone'|'camera'|'client'},
  * `reconnecting` {attempt, delayMs}, `audio` {samples}, `inputlevel` {level}, `pong` {id, rttMs},
  * `closed` {code, reason}.
  */
@@ -108,6 +111,8 @@ export class VoiceChatClient extends EventTarget {
   #ownsContext = false;
   /** @type {Microphone | null} */
   #microphone = null;
+  /** @type {Camera | null} */
+  #camera = null;
   #micEnabled = true;
   #pingCounter = 0;
   #lastSentAt = 0;
@@ -132,6 +137,8 @@ export class VoiceChatClient extends EventTarget {
   playback = /** @type {AudioPlayer | null} */ (null);
   /** Transcript utterances assembled from fragments and finals. */
   transcripts = new TranscriptAssembler();
+  /** The server's `video_frames_per_second` for this session; null when the session takes no video. */
+  videoFramesPerSecond = /** @type {number | null} */ (null);
   /** RMS level (0..1) of the latest microphone frame. */
   inputLevel = 0;
   /** Counters, for display and tests. */
@@ -151,6 +158,8 @@ export class VoiceChatClient extends EventTarget {
     messagesDiscarded: 0,
     /** replayed server messages the client already had, skipped */
     duplicatesSkipped: 0,
+    /** `video_frame`s sent */
+    videoFramesSent: 0,
   };
 
   /** @param {ClientOptions} [options] */
@@ -294,6 +303,66 @@ export class VoiceChatClient extends EventTarget {
     this.#microphone = null;
     this.inputLevel = 0;
     this.#sendNumbered(encodeAudioStreamEnd());
+  }
+
+  /** Whether the camera is taking frames. */
+  get cameraActive() {
+    return this.#camera?.active === true;
+  }
+
+  /** The camera's MediaStream while it runs (for a preview), else null. */
+  get cameraStream() {
+    return this.#camera?.stream ?? null;
+  }
+
+  /**
+   * Starts the camera (asks for permission) and sends JPEG frames at the server's rate while the
+   * session is live. The session must have been connected with `video: true`.
+   * @param {Omit<import('./camera.js').CameraOptions, 'framesPerSecond' | 'onFrame'>} [options]
+   * @returns {Promise<void>}
+   */
+  async startCamera(options = {}) {
+    if (this.#camera?.active) return;
+    if (this.videoFramesPerSecond === null) {
+      throw new VoiceChatError('video_not_enabled', 'The session takes no video: connect with video:true to a server that takes video.', false);
+    }
+    const camera = new Camera({
+      ...options,
+      framesPerSecond: this.videoFramesPerSecond,
+      onFrame: (image, mimeType) => void this.sendVideoFrame(image, mimeType),
+    });
+    this.#camera = camera;
+    try {
+      await camera.start();
+    } catch (error) {
+      this.#camera = null;
+      const message = error instanceof Error ? error.message : String(error);
+      this.#emit('error', { code: 'camera_unavailable', message, fatal: false, source: 'camera' });
+      throw new VoiceChatError('camera_unavailable', message, false);
+    }
+  }
+
+  /** Stops the camera and releases the device; the session goes on. */
+  stopCamera() {
+    this.#camera?.stop();
+    this.#camera = null;
+  }
+
+  /**
+   * Sends one picture yourself (`video_frame`): JPEG or PNG bytes. Frames are not numbered: one sent
+   * while there is no live socket is dropped, not kept for a resume.
+   * @param {Uint8Array} image
+   * @param {string} [mimeType] 'image/jpeg' (default) or 'image/png'
+   * @returns {boolean} false when the frame was dropped (no live session)
+   */
+  sendVideoFrame(image, mimeType = 'image/jpeg') {
+    const message = encodeVideoFrame(image, mimeType);
+    const ws = this.#liveSocket();
+    if (!ws) return false;
+    ws.send(message);
+    this.#lastSentAt = performance.now();
+    this.stats.videoFramesSent++;
+    return true;
   }
 
   /**
@@ -555,6 +624,7 @@ export class VoiceChatClient extends EventTarget {
           language: this.#session.language,
           inputSampleRate: this.#options.inputSampleRate,
           metadata: this.#session.metadata,
+          video: this.#session.video,
         }));
       };
       ws.onmessage = (event) => {
@@ -604,6 +674,7 @@ export class VoiceChatClient extends EventTarget {
       case 'session_started':
         conn.started = true;
         this.sessionId = msg.sessionId;
+        this.videoFramesPerSecond = msg.videoFramesPerSecond;
         this.resumeToken = msg.resumeToken;
         if (msg.resumed) {
           this.#onResumed(conn, msg.received, msg.replayFrom);
@@ -619,7 +690,7 @@ export class VoiceChatClient extends EventTarget {
         this.#setState('live');
         this.#emit('session_started', {
           sessionId: msg.sessionId, resumed: msg.resumed, inputSampleRate: msg.inputSampleRate, outputSampleRate: msg.outputSampleRate,
-          received: msg.received, replayFrom: msg.replayFrom,
+          received: msg.received, replayFrom: msg.replayFrom, videoFramesPerSecond: msg.videoFramesPerSecond,
         });
         onStarted({ sessionId: msg.sessionId, resumed: msg.resumed });
         break;
@@ -776,6 +847,8 @@ export class VoiceChatClient extends EventTarget {
 
   #release() {
     this.#clearAckTimer();
+    this.#camera?.stop();
+    this.#camera = null;
     this.#microphone?.stop();
     this.#microphone = null;
     this.inputLevel = 0;

@@ -39,10 +39,10 @@ test('client messages', () => {
 test('server messages decode to camelCase, ignoring unknown fields', () => {
   assert.deepEqual(
     decodeServerMessage('{"type":"session_started","session_id":"s1","resume_token":"t","input_sample_rate":16000,"output_sample_rate":24000,"resumed":false,"future":1}'),
-    { type: 'session_started', sessionId: 's1', resumeToken: 't', inputSampleRate: 16000, outputSampleRate: 24000, resumed: false, received: null, replayFrom: null, resumeFailed: null });
+    { type: 'session_started', sessionId: 's1', resumeToken: 't', inputSampleRate: 16000, outputSampleRate: 24000, resumed: false, received: null, replayFrom: null, resumeFailed: null, videoFramesPerSecond: null });
   assert.deepEqual(
     decodeServerMessage('{"type":"session_started","session_id":"s1","resume_token":"t2","input_sample_rate":16000,"output_sample_rate":24000,"resumed":true,"received":40,"replay_from":26}'),
-    { type: 'session_started', sessionId: 's1', resumeToken: 't2', inputSampleRate: 16000, outputSampleRate: 24000, resumed: true, received: 40, replayFrom: 26, resumeFailed: null });
+    { type: 'session_started', sessionId: 's1', resumeToken: 't2', inputSampleRate: 16000, outputSampleRate: 24000, resumed: true, received: 40, replayFrom: 26, resumeFailed: null, videoFramesPerSecond: null });
   assert.equal(decodeServerMessage('{"type":"session_started","session_id":"s2","resumed":false,"resume_failed":"token_not_found"}').resumeFailed, 'token_not_found');
   assert.deepEqual(decodeServerMessage('{"type":"ack","received":120}'), { type: 'ack', received: 120 });
   assert.deepEqual(decodeServerMessage('{"type":"transcript","role":"user","text":"what","final":false}'),

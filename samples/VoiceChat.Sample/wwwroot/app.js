@@ -13,6 +13,8 @@ const transcript = $('transcript');
 const form = /** @type {HTMLFormElement} */ ($('text-form'));
 const input = /** @type {HTMLInputElement} */ ($('text-input'));
 const send = /** @type {HTMLButtonElement} */ ($('send'));
+const camera = /** @type {HTMLButtonElement} */ ($('camera'));
+const preview = /** @type {HTMLVideoElement} */ ($('preview'));
 
 const params = new URLSearchParams(location.search);
 const endpoint = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/voice`;
@@ -75,6 +77,8 @@ const demo = {
       messagesResent: client?.stats.messagesResent ?? 0,
       messagesDiscarded: client?.stats.messagesDiscarded ?? 0,
       duplicatesSkipped: client?.stats.duplicatesSkipped ?? 0,
+      cameraActive: client?.cameraActive ?? false,
+      videoFramesSent: client?.stats.videoFramesSent ?? 0,
     };
   },
   get client() {
@@ -107,6 +111,8 @@ function showState(state) {
   talk.disabled = state === 'closing';
   // While reconnecting a typed turn is kept and sent after the resume.
   input.disabled = send.disabled = state !== 'live' && state !== 'reconnecting';
+  camera.disabled = state !== 'live' || client?.videoFramesPerSecond === null;
+  if (!active) showCamera(false);
   if (!active) activity.textContent = '';
   if (state === 'reconnecting') activity.textContent = 'Connection lost, reconnecting…';
 }
@@ -214,7 +220,8 @@ async function start() {
   wire(client);
   lastPlayback = null;
   try {
-    await client.connect(endpoint, { userId: userId(), metadata: { client: 'web-demo' } });
+    await client.connect(endpoint, { userId: userId(), metadata: { client: 'web-demo' }, video: true });
+    camera.disabled = client.videoFramesPerSecond === null;
     lastPlayback = client.playback;
     await client.startMicrophone();
   } catch (error) {
@@ -235,6 +242,31 @@ talk.addEventListener('click', () => {
   const state = client?.state ?? 'idle';
   if (state === 'idle' || state === 'closed') void start();
   else void stop();
+});
+
+/** @param {boolean} on */
+function showCamera(on) {
+  camera.setAttribute('aria-pressed', String(on));
+  preview.hidden = !on;
+  if (!on) preview.srcObject = null;
+}
+
+camera.addEventListener('click', async () => {
+  const c = client;
+  if (!c || c.state !== 'live') return;
+  if (c.cameraActive) {
+    c.stopCamera();
+    showCamera(false);
+    return;
+  }
+  try {
+    await c.startCamera();
+    preview.srcObject = c.cameraStream;
+    showCamera(true);
+  } catch (error) {
+    // startCamera reports camera_unavailable as an error event too; show the rest.
+    if (error?.code !== 'camera_unavailable') showError(error?.code ?? 'camera_failed', error?.message ?? String(error), 'camera');
+  }
 });
 
 form.addEventListener('submit', (event) => {

@@ -15,6 +15,8 @@ internal sealed class VoiceChatOptionsValidator : IValidateOptions<VoiceChatOpti
         Range(builder, "MaxSessionStartsPerMinute", options.MaxSessionStartsPerMinute, 1, 1_000_000);
         Range(builder, "MaxSessionStartsPerMinutePerAddress", options.MaxSessionStartsPerMinutePerAddress, 1, 1_000_000);
         Range(builder, "MaxTextMessagesPerMinute", options.MaxTextMessagesPerMinute, 1, 100_000);
+        Range(builder, "MaxVideoFrameBytes", options.MaxVideoFrameBytes, 1024, 4 * 1024 * 1024);
+        Range(builder, "MaxVideoFramesPerSecond", options.MaxVideoFramesPerSecond, 0, 30);
         Range(builder, "MaxAudioAheadOfRealTime", options.MaxAudioAheadOfRealTime, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         Range(builder, "SendTimeout", options.SendTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         Range(builder, "StartTimeout", options.StartTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
@@ -52,6 +54,16 @@ internal sealed class VoiceChatOptionsValidator : IValidateOptions<VoiceChatOpti
             Range(builder, "Resume:Window", options.Resume.Window, TimeSpan.Zero, TimeSpan.FromHours(2));
             Range(builder, "Resume:BufferBytes", options.Resume.BufferBytes, 64 * 1024, 256 * 1024 * 1024);
             Range(builder, "Resume:AckInterval", options.Resume.AckInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(10));
+        }
+
+        if (options.Events is null)
+        {
+            builder.AddError("VoiceChat:Events must not be null.");
+        }
+        else
+        {
+            Range(builder, "Events:QueueCapacity", options.Events.QueueCapacity, 1, 1_000_000);
+            Range(builder, "Events:DrainTimeout", options.Events.DrainTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(5));
         }
 
         return builder.Build();

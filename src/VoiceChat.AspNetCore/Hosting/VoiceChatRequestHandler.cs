@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using VoiceChat.AspNetCore.Transport;
 using VoiceChat.Live;
 using VoiceChat.Sessions;
+using VoiceChat.Sessions.Events;
 using VoiceChat.Sessions.Resume;
 
 namespace VoiceChat.AspNetCore.Hosting;
@@ -19,6 +20,7 @@ internal sealed partial class VoiceChatRequestHandler
     private readonly IOptionsMonitor<VoiceChatOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger _sessionLogger;
+    private readonly SessionEventHub _events;
     private OriginPolicy? _origins;
 
     public VoiceChatRequestHandler(
@@ -27,7 +29,8 @@ internal sealed partial class VoiceChatRequestHandler
         VoiceConversationDirectory conversations,
         IOptionsMonitor<VoiceChatOptions> options,
         TimeProvider time,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        SessionEventHub events)
     {
         _liveFactory = liveFactory;
         _registry = registry;
@@ -35,6 +38,7 @@ internal sealed partial class VoiceChatRequestHandler
         _options = options;
         _time = time;
         _sessionLogger = loggerFactory.CreateLogger("VoiceChat.Sessions.VoiceSession");
+        _events = events;
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -82,7 +86,7 @@ internal sealed partial class VoiceChatRequestHandler
         using (socket)
         {
             using var transport = new WebSocketClientTransport(socket, context.RequestAborted);
-            var session = new VoiceSession(transport, _liveFactory, _registry, _conversations, options, _time, _sessionLogger, context.User, AuthenticatedUserId(context.User));
+            var session = new VoiceSession(transport, _liveFactory, _registry, _conversations, options, _time, _sessionLogger, context.User, AuthenticatedUserId(context.User), _events);
             await using (session.ConfigureAwait(false))
             {
                 _registry.Add(session);

@@ -10,6 +10,9 @@ internal interface ILiveConnection : IAsyncDisposable
     /// <summary>Sends microphone audio: PCM16 little-endian mono at the session's input sample rate.</summary>
     ValueTask SendAudioAsync(ReadOnlyMemory<byte> pcm16, CancellationToken cancellationToken);
 
+    /// <summary>Sends one video frame (<c>realtimeInput.video</c>): a JPEG or PNG image of <paramref name="mimeType"/>.</summary>
+    ValueTask SendVideoAsync(ReadOnlyMemory<byte> image, string mimeType, CancellationToken cancellationToken);
+
     /// <summary>Sends a typed user turn.</summary>
     ValueTask SendTextAsync(string text, CancellationToken cancellationToken);
 

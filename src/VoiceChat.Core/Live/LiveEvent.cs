@@ -158,8 +158,12 @@ internal readonly struct PooledAudio
 /// <summary>A function call the model asks for.</summary>
 internal sealed record LiveToolCall(string Id, string Name, System.Text.Json.JsonElement Arguments);
 
-/// <summary>The answer to a function call; <paramref name="Response"/> is a JSON object (<c>{"output":…}</c> or <c>{"error":…}</c>).</summary>
-internal sealed record LiveToolResult(string Id, string Name, System.Text.Json.JsonElement Response);
+/// <summary>
+/// The answer to a function call; <paramref name="Response"/> is a JSON object (<c>{"output":…}</c> or <c>{"error":…}</c>).
+/// <paramref name="Scheduling"/> is the <c>scheduling</c> of a non-blocking call's answer (<c>INTERRUPT</c>, <c>WHEN_IDLE</c>,
+/// <c>SILENT</c>), null for a blocking call.
+/// </summary>
+internal sealed record LiveToolResult(string Id, string Name, System.Text.Json.JsonElement Response, string? Scheduling = null);
 
 /// <summary>What the client is told about a server-side tool.</summary>
 internal sealed record LiveToolStatus(string Name, string Status)
@@ -168,10 +172,35 @@ internal sealed record LiveToolStatus(string Name, string Status)
     public const string Completed = "completed";
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
+
+    /// <summary>The model's id of the call (for the client's <c>tool_call</c> and the app's session events).</summary>
+    public string CallId { get; init; } = string.Empty;
+
+    /// <summary>Whether the model waits for the call's result (false: the tool is non-blocking).</summary>
+    public bool Blocking { get; init; } = true;
+
+    /// <summary>A non-blocking call's <c>scheduling</c>, once its result was sent; null otherwise.</summary>
+    public string? Scheduling { get; init; }
+
+    /// <summary>How a call that is over ended; null while it runs.</summary>
+    public VoiceToolCallOutcome? Outcome { get; init; }
+
+    /// <summary>How long a call that is over ran.</summary>
+    public TimeSpan Duration { get; init; }
 }
 
 /// <summary>Token counts, with Vertex AI's <c>candidates*</c> names folded into the response counts.</summary>
-internal sealed record LiveUsage(int PromptTokens, int ResponseTokens, int TotalTokens);
+internal sealed record LiveUsage(int PromptTokens, int ResponseTokens, int TotalTokens)
+{
+    /// <summary>No counts by modality (the service sent none).</summary>
+    public static readonly IReadOnlyDictionary<string, int> NoDetails = new Dictionary<string, int>(0, StringComparer.Ordinal);
+
+    /// <summary>Prompt tokens by modality (<c>promptTokensDetails</c>).</summary>
+    public IReadOnlyDictionary<string, int> PromptByModality { get; init; } = NoDetails;
+
+    /// <summary>Response tokens by modality (<c>responseTokensDetails</c>, Vertex AI's <c>candidatesTokensDetails</c>).</summary>
+    public IReadOnlyDictionary<string, int> ResponseByModality { get; init; } = NoDetails;
+}
 
 /// <summary>
 /// An upstream condition for the client: <paramref name="Code"/> is one of <see cref="VoiceChatErrorCodes"/>.

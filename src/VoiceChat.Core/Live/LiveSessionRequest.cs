@@ -5,6 +5,7 @@ namespace VoiceChat.Live;
 /// <summary>
 /// What a session asks of the upstream model when it starts. <paramref name="IsUserVerified"/> says
 /// whether <paramref name="UserId"/> comes from the authenticated principal (true) or only from the client's <c>user_id</c>.
+/// <paramref name="Video"/>: the client declared that it sends camera frames, and the server takes them.
 /// </summary>
 internal sealed record LiveSessionRequest(
     string SessionId,
@@ -14,4 +15,5 @@ internal sealed record LiveSessionRequest(
     int InputSampleRate,
     IReadOnlyDictionary<string, string> Metadata,
     ClaimsPrincipal? User,
-    bool IsUserVerified);
+    bool IsUserVerified,
+    bool Video = false);

@@ -128,6 +128,35 @@ internal sealed partial class ResumableLiveConnection : ILiveConnection
         }
     }
 
+    /// <summary>
+    /// A frame is only worth sending while it is current: while the connection is being replaced it is
+    /// dropped, not kept for the replay as audio is.
+    /// </summary>
+    public async ValueTask SendVideoAsync(ReadOnlyMemory<byte> image, string mimeType, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_finished || !_up)
+            {
+                return;
+            }
+
+            try
+            {
+                await _current.SendVideoAsync(image, mimeType, cancellationToken).ConfigureAwait(false);
+            }
+            catch (LiveConnectionException)
+            {
+                MarkDown(); // the receive path resumes the connection
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public ValueTask SendTextAsync(string text, CancellationToken cancellationToken) =>
         SendControlAsync(static (c, t, ct) => c.SendTextAsync(t, ct), text, cancellationToken);
 

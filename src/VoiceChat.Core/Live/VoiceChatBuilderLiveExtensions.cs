@@ -21,10 +21,29 @@ public static class VoiceChatBuilderLiveExtensions
     /// <param name="tool">The tool. Its name may use letters, digits, <c>_ . : -</c>, at most 64 characters, and must be unique.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="ArgumentException">The name is not valid, or another tool has it.</exception>
-    public static IVoiceChatBuilder AddTool(this IVoiceChatBuilder builder, AIFunction tool)
+    public static IVoiceChatBuilder AddTool(this IVoiceChatBuilder builder, AIFunction tool) =>
+        AddTool(builder, tool, new VoiceToolOptions());
+
+    /// <summary>
+    /// Adds a tool the model may call, as <see cref="AddTool(IVoiceChatBuilder, AIFunction)"/> does, run as
+    /// <paramref name="options"/> say: with <see cref="VoiceToolOptions.NonBlocking"/> the model keeps talking
+    /// while the tool runs and acts on its result as <see cref="VoiceToolOptions.Scheduling"/> says.
+    /// </summary>
+    /// <param name="builder">The VoiceChat builder.</param>
+    /// <param name="tool">The tool. Its name may use letters, digits, <c>_ . : -</c>, at most 64 characters, and must be unique.</param>
+    /// <param name="options">How the model runs the tool; read once, here.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">The name is not valid, another tool has it, or the scheduling is not defined.</exception>
+    public static IVoiceChatBuilder AddTool(this IVoiceChatBuilder builder, AIFunction tool, VoiceToolOptions options)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(tool);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!Enum.IsDefined(options.Scheduling))
+        {
+            throw new ArgumentException($"The scheduling {(int)options.Scheduling} is not one of {string.Join(", ", Enum.GetNames<VoiceToolScheduling>())}.", nameof(options));
+        }
+
         if (ToolRegistry.ValidateName(tool.Name) is { } problem)
         {
             throw new ArgumentException(problem, nameof(tool));
@@ -40,7 +59,7 @@ public static class VoiceChatBuilderLiveExtensions
             }
         }
 
-        builder.Services.AddSingleton(new ToolRegistration(tool));
+        builder.Services.AddSingleton(new ToolRegistration(tool, options.NonBlocking, options.Scheduling));
         return builder;
     }
 

@@ -16,6 +16,9 @@ internal enum ClientMessageKind
 
     /// <summary>The client's count of sequenced server messages it has received (resumable sessions).</summary>
     Ack,
+
+    /// <summary>One camera frame or picture (JPEG or PNG) for the model to look at.</summary>
+    VideoFrame,
 }
 
 /// <summary>The fields of <c>start_session</c>.</summary>
@@ -27,7 +30,8 @@ internal sealed record StartSessionMessage(
     string? Language,
     int InputSampleRate,
     IReadOnlyDictionary<string, string> Metadata,
-    long? Received = null);
+    long? Received = null,
+    bool Video = false);
 
 /// <summary>
 /// One decoded client text message, or the protocol error it caused. A struct: the audio message
@@ -46,6 +50,12 @@ internal readonly struct ClientMessage
 
     /// <summary>Decoded audio of an <c>audio</c> message; the receiver returns it.</summary>
     public PooledAudio Audio { get; init; }
+
+    /// <summary>Decoded image of a <c>video_frame</c> message; the receiver returns it.</summary>
+    public PooledAudio Image { get; init; }
+
+    /// <summary>The image type of a <c>video_frame</c> (<c>image/jpeg</c> or <c>image/png</c>), checked against its bytes.</summary>
+    public string? MimeType { get; init; }
 
     /// <summary>The text of a <c>text</c> message, or the id of a <c>ping</c>.</summary>
     public string? Text { get; init; }

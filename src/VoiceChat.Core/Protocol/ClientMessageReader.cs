@@ -138,6 +138,23 @@ internal static class ClientMessageReader
             return ReadMetadata(ref reader, out fields.Metadata);
         }
 
+        if (reader.ValueTextEquals("mime_type"u8))
+        {
+            return ReadString(ref reader, "mime_type", 64, out fields.MimeType);
+        }
+
+        if (reader.ValueTextEquals("video"u8))
+        {
+            reader.Read();
+            if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null))
+            {
+                return "Field 'video' must be true or false.";
+            }
+
+            fields.Video = reader.TokenType == JsonTokenType.True;
+            return null;
+        }
+
         if (reader.ValueTextEquals("received"u8))
         {
             reader.Read();
@@ -186,8 +203,10 @@ internal static class ClientMessageReader
                 }
 
                 return new ClientMessage { Kind = ClientMessageKind.Audio, Audio = fields.Audio };
+            case "video_frame":
+                return VideoFrames.Read(ref fields);
             default:
-                // Only 'audio' keeps its decoded data.
+                // Only 'audio' and 'video_frame' keep their decoded data.
                 fields.Audio.Return();
                 break;
         }
@@ -204,7 +223,7 @@ internal static class ClientMessageReader
                 return new ClientMessage
                 {
                     Kind = ClientMessageKind.StartSession,
-                    Start = new StartSessionMessage(fields.UserId, fields.SessionId, fields.ResumeToken, fields.Voice, fields.Language, rate, fields.Metadata ?? EmptyMetadata, fields.Received),
+                    Start = new StartSessionMessage(fields.UserId, fields.SessionId, fields.ResumeToken, fields.Voice, fields.Language, rate, fields.Metadata ?? EmptyMetadata, fields.Received, fields.Video),
                 };
             case "text":
                 return string.IsNullOrWhiteSpace(fields.Text)
@@ -360,7 +379,7 @@ internal static class ClientMessageReader
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 
-    private struct Fields
+    internal struct Fields
     {
         public string? Type;
         public string? UserId;
@@ -370,6 +389,8 @@ internal static class ClientMessageReader
         public string? Language;
         public string? Text;
         public string? Id;
+        public string? MimeType;
+        public bool Video;
         public int? InputSampleRate;
         public long? Received;
         public Dictionary<string, string>? Metadata;

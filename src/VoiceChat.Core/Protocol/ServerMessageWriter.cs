@@ -28,7 +28,7 @@ internal sealed class ServerMessageWriter : IDisposable
 
     public static ReadOnlyMemory<byte> TurnComplete { get; } = """{"type":"turn_complete"}"""u8.ToArray();
 
-    public ReadOnlyMemory<byte> SessionStarted(string sessionId, string resumeToken, int inputSampleRate, in SessionResume resume)
+    public ReadOnlyMemory<byte> SessionStarted(string sessionId, string resumeToken, int inputSampleRate, in SessionResume resume, double? videoFramesPerSecond = null)
     {
         Begin("session_started"u8);
         _json.WriteString("session_id"u8, sessionId);
@@ -44,6 +44,11 @@ internal sealed class ServerMessageWriter : IDisposable
         else if (resume.FailedReason is not null)
         {
             _json.WriteString("resume_failed"u8, resume.FailedReason);
+        }
+
+        if (videoFramesPerSecond is { } fps)
+        {
+            _json.WriteNumber("video_frames_per_second"u8, fps);
         }
 
         return End();
@@ -65,11 +70,22 @@ internal sealed class ServerMessageWriter : IDisposable
         return End();
     }
 
-    public ReadOnlyMemory<byte> ToolCall(string name, string status)
+    public ReadOnlyMemory<byte> ToolCall(string name, string status, string id = "", bool blocking = true, string? scheduling = null)
     {
         Begin("tool_call"u8);
         _json.WriteString("name"u8, name);
         _json.WriteString("status"u8, status);
+        if (id.Length > 0)
+        {
+            _json.WriteString("id"u8, id);
+        }
+
+        _json.WriteBoolean("blocking"u8, blocking);
+        if (scheduling is not null)
+        {
+            _json.WriteString("scheduling"u8, scheduling);
+        }
+
         return End();
     }
 

@@ -82,6 +82,27 @@ public static class VoiceChatErrorCodes
 
     /// <summary>The user already runs the most sessions one user may. Fatal, close 4014.</summary>
     public const string TooManySessions = "too_many_sessions";
+
+    /// <summary>
+    /// A <c>video_frame</c> that is not a JPEG or PNG image: an unknown <c>mime_type</c>, bytes that do
+    /// not start as that type does, or <c>data</c> that is not base64. The frame is dropped. Not fatal.
+    /// </summary>
+    public const string InvalidVideoFrame = "invalid_video_frame";
+
+    /// <summary>A <c>video_frame</c> whose image is over the video frame limit; the frame is dropped. Not fatal.</summary>
+    public const string VideoFrameTooLarge = "video_frame_too_large";
+
+    /// <summary>
+    /// A <c>video_frame</c> in a session that did not declare <c>video</c> in <c>start_session</c>, or on a
+    /// server that takes no video; the frame is dropped. Not fatal.
+    /// </summary>
+    public const string VideoNotEnabled = "video_not_enabled";
+
+    /// <summary>
+    /// Video frames arrive faster than the server's frame rate: the excess is dropped, and the client is
+    /// told once per session. Never fatal.
+    /// </summary>
+    public const string VideoFramesDropped = "video_frames_dropped";
 }
 
 /// <summary>The WebSocket close codes of the client protocol (docs/protocol.md).</summary>

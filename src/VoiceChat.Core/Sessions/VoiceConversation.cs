@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using VoiceChat.Diagnostics;
 using VoiceChat.Live;
 using VoiceChat.Protocol;
+using VoiceChat.Sessions.Events;
 using VoiceChat.Sessions.Resume;
 
 namespace VoiceChat.Sessions;
@@ -33,6 +34,8 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _modelClosedTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
+    private readonly SessionEventHub? _eventHub;
+    private readonly bool _takenOver;
 
     private VoiceSession? _attached;
     private ITimer? _detachTimer;
@@ -47,6 +50,10 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     private int _ending;
     private int _modelClosed;
     private int _started;
+    private SessionEventQueue? _events;
+    private long _startedAt;
+    private long _inputAudioBytes;
+    private long _outputAudioBytes;
 
     public VoiceConversation(
         LiveSessionConnection live,
@@ -57,7 +64,8 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         TimeProvider time,
         ILogger logger,
         SessionTelemetry telemetry,
-        ResumeState? resumedFrom = null)
+        ResumeState? resumedFrom = null,
+        SessionEventHub? events = null)
     {
         Telemetry = telemetry;
         _live = live.Connection;
@@ -73,13 +81,19 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         _clientReceived = resumedFrom?.ClientReceived ?? 0;
         _clientReceivedAtHandle = _clientReceived;
         _handle = resumedFrom?.ResumptionHandle;
+        StartedAt = resumedFrom?.StartedAt ?? time.GetUtcNow();
+        _takenOver = resumedFrom is not null;
+        _eventHub = events;
         directory.Add(this, tokenKey);
         _durationTimer = time.CreateTimer(
             static state => ((VoiceConversation)state!).RequestEnd(VoiceSessionStop.Fatal, new LiveError(VoiceChatErrorCodes.MaxDuration, "The session reached its maximum duration.", Fatal: true)),
             this,
-            options.MaxSessionDuration,
+            TimeLeft(options.MaxSessionDuration, StartedAt, time),
             Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>When the conversation began, on whichever instance that was.</summary>
+    public DateTimeOffset StartedAt { get; }
 
     public LiveSessionSetup Setup { get; }
 
@@ -128,11 +142,25 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     public static bool Matches(string ownerId, bool ownerVerified, SessionUser user) =>
         string.Equals(ownerId, user.Id, StringComparison.Ordinal) && (user.Verified || !ownerVerified);
 
-    /// <summary>Starts reading the model's events, once: after the first attach in this process.</summary>
+    /// <summary>
+    /// Starts reading the model's events, once: after the first attach in this process. The app's
+    /// session events start here too (before the pump, so <see cref="VoiceSessionStarted"/> comes first).
+    /// </summary>
     public void Start()
     {
         if (Interlocked.Exchange(ref _started, 1) == 0)
         {
+            _startedAt = _time.GetTimestamp();
+            lock (_gate)
+            {
+                // A conversation that ended before it started (EndAsync takes this lock after marking the end) raises nothing.
+                if (!HasEnded && _eventHub?.Open(SessionId) is { } events)
+                {
+                    _events = events;
+                    events.Publish(new VoiceSessionStarted(SessionId, User.Id, events.Now, User.Verified, _takenOver, Setup.Request.Metadata));
+                }
+            }
+
             _pump = Telemetry.RunUnder(PumpAsync);
         }
     }
@@ -221,7 +249,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
     {
         if (_resume.Window <= TimeSpan.Zero)
         {
-            await EndAsync(keepShared: false).ConfigureAwait(false);
+            await EndAsync(keepShared: false, SessionEndReasons.ClientGone).ConfigureAwait(false);
             return;
         }
 
@@ -254,7 +282,8 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
 
     /// <summary>
     /// Forwards client input upstream and counts it; input from a connection that is no longer the
-    /// attached one is dropped uncounted (its client resends it on the new connection).
+    /// attached one is dropped uncounted (its client resends it on the new connection). A video frame
+    /// comes as <paramref name="audio"/> (its image) and <paramref name="text"/> (its mime type).
     /// </summary>
     public async ValueTask ForwardAsync(VoiceSession from, ClientMessageKind kind, ReadOnlyMemory<byte> audio, string? text, CancellationToken token)
     {
@@ -273,10 +302,20 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
                 ClientMessageKind.ActivityStart => _live.SendActivityStartAsync(token),
                 ClientMessageKind.ActivityEnd => _live.SendActivityEndAsync(token),
                 ClientMessageKind.AudioStreamEnd => _live.SendAudioStreamEndAsync(token),
+                ClientMessageKind.VideoFrame => _live.SendVideoAsync(audio, text!, token),
                 _ => throw new InvalidOperationException($"{kind} is not forwarded upstream."),
             };
             await sending.ConfigureAwait(false);
-            Interlocked.Increment(ref _clientReceived);
+            if (kind != ClientMessageKind.VideoFrame)
+            {
+                Interlocked.Increment(ref _clientReceived); // frames are not numbered: a stale one is not worth resending
+            }
+
+            if (kind == ClientMessageKind.Audio)
+            {
+                _inputAudioBytes += audio.Length; // under the input gate; read when the conversation ends
+            }
+
             Telemetry.InputForwarded(kind, audio.Length);
         }
         finally
@@ -307,7 +346,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         else
         {
             Telemetry.Ending(reason, error?.Code);
-            _ = EndAsync(keepShared: false);
+            _ = EndAsync(keepShared: false, SessionEndReasons.For(reason, error));
         }
     }
 
@@ -340,15 +379,17 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         }
         else
         {
-            await EndAsync(keepShared: true).ConfigureAwait(false);
+            await EndAsync(keepShared: true, SessionEndReasons.ShuttingDown).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// Ends the conversation: closes the model connection and lets go of every kept message. With
     /// <paramref name="keepShared"/> (shutdown) its shared state stays for another instance.
+    /// <paramref name="reason"/> (one of <see cref="SessionEndReasons"/> or an error code) goes to the app's
+    /// <see cref="VoiceSessionEnded"/>.
     /// </summary>
-    public async Task EndAsync(bool keepShared)
+    public async Task EndAsync(bool keepShared, string reason)
     {
         if (Interlocked.Exchange(ref _ending, 1) != 0)
         {
@@ -390,7 +431,38 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         {
             Telemetry.Ended(keepShared ? VoiceSessionStop.ShuttingDown : VoiceSessionStop.ClientClosed);
             _ended.TrySetResult();
+            EndEvents(reason);
         }
+    }
+
+    /// <summary>
+    /// Raises <see cref="VoiceSessionEnded"/> (after the pump stopped: nothing follows it); what is queued
+    /// is delivered in the background, so neither the client nor the session's place waits for a handler.
+    /// </summary>
+    private void EndEvents(string reason)
+    {
+        SessionEventQueue? events;
+        lock (_gate)
+        {
+            events = _events;
+            _events = null;
+        }
+
+        if (events is null)
+        {
+            return;
+        }
+
+        var inputBytesPerSecond = Setup.Request.InputSampleRate * 2.0;
+        events.Publish(new VoiceSessionEnded(
+            SessionId,
+            User.Id,
+            events.Now,
+            reason,
+            _time.GetElapsedTime(_startedAt),
+            TimeSpan.FromSeconds(Interlocked.Read(ref _inputAudioBytes) / inputBytesPerSecond),
+            TimeSpan.FromSeconds(Interlocked.Read(ref _outputAudioBytes) / (ServerMessageWriter.OutputSampleRate * 2.0))));
+        _eventHub!.Close(events);
     }
 
     /// <summary>Stops the pump and closes the model connection, once.</summary>
@@ -424,7 +496,7 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await EndAsync(keepShared: false).ConfigureAwait(false);
+    public async ValueTask DisposeAsync() => await EndAsync(keepShared: false, SessionEndReasons.ClientGone).ConfigureAwait(false);
 
     /// <summary>
     /// Writes the state to the shared store off the audio path, one write after another, each with the
@@ -463,7 +535,16 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
         Setup.Request.InputSampleRate,
         Interlocked.Read(ref _clientReceivedAtHandle),
         _outbox.LastSequence,
-        new Dictionary<string, string>(Setup.Request.Metadata, StringComparer.Ordinal));
+        new Dictionary<string, string>(Setup.Request.Metadata, StringComparer.Ordinal),
+        StartedAt,
+        Setup.Request.Video);
+
+    // A conversation taken over from another instance keeps the time it had left there.
+    private static TimeSpan TimeLeft(TimeSpan maxDuration, DateTimeOffset startedAt, TimeProvider time)
+    {
+        var left = maxDuration - (time.GetUtcNow() - startedAt);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
 
     private async Task PumpAsync()
     {
@@ -478,16 +559,20 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
                     case LiveEventKind.Audio:
                         var taken = SessionTelemetry.FrameTaken();
                         Telemetry.ModelAudio(ev.Audio.Length);
+                        _outputAudioBytes += ev.Audio.Length;
                         await DeliverAsync(ev.Audio, binary: true, token).ConfigureAwait(false);
                         SessionTelemetry.FrameRelayed(taken);
-                        break;
-                    case LiveEventKind.Usage:
-                        Telemetry.Usage(ev.Usage!);
                         break;
                     case LiveEventKind.InputTranscript or LiveEventKind.OutputTranscript:
                         if (ev.Kind == LiveEventKind.InputTranscript)
                         {
                             Telemetry.InputTranscript();
+                        }
+
+                        if (ev.Final && _events is { } transcripts)
+                        {
+                            var speaker = ev.Kind == LiveEventKind.InputTranscript ? VoiceSpeaker.User : VoiceSpeaker.Assistant;
+                            transcripts.Publish(new VoiceSessionTranscript(SessionId, User.Id, transcripts.Now, speaker, ev.Text ?? string.Empty));
                         }
 
                         await DeliverAsync(
@@ -498,6 +583,11 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
                         break;
                     case LiveEventKind.Interrupted:
                         Telemetry.ReplyEnded();
+                        if (_events is { } interruptions)
+                        {
+                            interruptions.Publish(new VoiceSessionInterrupted(SessionId, User.Id, interruptions.Now));
+                        }
+
                         await DeliverAsync(PooledAudio.CopyOf(ServerMessageWriter.Interrupted.Span), binary: false, token).ConfigureAwait(false);
                         break;
                     case LiveEventKind.TurnComplete:
@@ -505,7 +595,13 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
                         await DeliverAsync(PooledAudio.CopyOf(ServerMessageWriter.TurnComplete.Span), binary: false, token).ConfigureAwait(false);
                         break;
                     case LiveEventKind.ToolStatus:
-                        await DeliverAsync(PooledAudio.CopyOf(_writer.ToolCall(ev.ToolStatus!.Name, ev.ToolStatus.Status).Span), binary: false, token).ConfigureAwait(false);
+                        if (ev.ToolStatus!.Outcome is { } outcome && _events is { } toolCalls)
+                        {
+                            toolCalls.Publish(new VoiceSessionToolCall(SessionId, User.Id, toolCalls.Now, ev.ToolStatus.Name, ev.ToolStatus.CallId, outcome, ev.ToolStatus.Duration));
+                        }
+
+                        var tool = ev.ToolStatus!;
+                        await DeliverAsync(PooledAudio.CopyOf(_writer.ToolCall(tool.Name, tool.Status, tool.CallId, tool.Blocking, tool.Scheduling).Span), binary: false, token).ConfigureAwait(false);
                         _writer.Release();
                         break;
                     case LiveEventKind.Error when ev.Error!.Fatal:
@@ -522,11 +618,27 @@ internal sealed partial class VoiceConversation : IAsyncDisposable
                         Volatile.Write(ref _handle, ev.ResumptionHandle);
                         SaveInBackground();
                         break;
+                    case LiveEventKind.Usage:
+                        Telemetry.Usage(ev.Usage!);
+                        if (_events is { } usage)
+                        {
+                            usage.Publish(new VoiceSessionUsage(
+                                SessionId,
+                                User.Id,
+                                usage.Now,
+                                ev.Usage!.PromptTokens,
+                                ev.Usage.ResponseTokens,
+                                ev.Usage.TotalTokens,
+                                ev.Usage.PromptByModality,
+                                ev.Usage.ResponseByModality));
+                        }
+
+                        break;
                     case LiveEventKind.Closed:
                         RequestEnd(ev.Error is null ? VoiceSessionStop.UpstreamEnded : VoiceSessionStop.Fatal, ev.Error);
                         return;
                     default:
-                        break; // Go-away, usage and raw tool calls are handled below the session.
+                        break; // Go-away and raw tool calls are handled below the session.
                 }
             }
         }

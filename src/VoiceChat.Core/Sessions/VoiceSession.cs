@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using VoiceChat.Diagnostics;
 using VoiceChat.Live;
 using VoiceChat.Protocol;
+using VoiceChat.Sessions.Events;
 using VoiceChat.Sessions.Resume;
 
 namespace VoiceChat.Sessions;
@@ -27,6 +28,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string? _authenticatedUserId;
     private readonly ClaimsPrincipal? _user;
+    private readonly SessionEventHub? _events;
 
     private readonly ServerMessageWriter _writer = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -46,6 +48,10 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     private long _sendStarted;
     private InputAllowance _audioAllowance;
     private InputAllowance _textAllowance;
+    private FramePacer _videoPacer;
+    private bool _video;
+    private long _videoFramesDropped;
+    private int _receiveLimit;
     private long _lastAckSent;
     private bool _countsAcknowledged;
     private CancellationToken _aborted;
@@ -59,7 +65,8 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         TimeProvider time,
         ILogger logger,
         ClaimsPrincipal? user,
-        string? authenticatedUserId)
+        string? authenticatedUserId,
+        SessionEventHub? events = null)
     {
         _transport = transport;
         _liveFactory = liveFactory;
@@ -70,6 +77,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         _logger = logger;
         _user = user;
         _authenticatedUserId = authenticatedUserId;
+        _events = events;
     }
 
     /// <summary>The session's id once <c>start_session</c> was accepted.</summary>
@@ -82,6 +90,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     public async Task RunAsync(CancellationToken aborted)
     {
         _aborted = aborted;
+        _receiveLimit = _options.MaxFrameBytes;
         using var scope = _logger.BeginScope(new SessionLogScope(this));
         _startTimer = _time.CreateTimer(
             static state => ((VoiceSession)state!).StopFatal(VoiceChatErrorCodes.StartTimeout, "No valid start_session was received in time."),
@@ -142,7 +151,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         {
             while (true)
             {
-                var frame = await _transport.ReceiveAsync(_options.MaxFrameBytes, _aborted).ConfigureAwait(false);
+                var frame = await _transport.ReceiveAsync(_receiveLimit, _aborted).ConfigureAwait(false);
                 try
                 {
                     if (frame.Kind == ClientFrameKind.Close)
@@ -159,7 +168,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                     Volatile.Write(ref _lastReceived, _time.GetTimestamp());
                     if (frame.Kind == ClientFrameKind.TooLarge)
                     {
-                        StopFatal(VoiceChatErrorCodes.FrameTooLarge, $"Frames are limited to {_options.MaxFrameBytes} bytes.");
+                        StopFatal(VoiceChatErrorCodes.FrameTooLarge, $"Frames are limited to {_receiveLimit} bytes.");
                     }
                     else if (_conversation is null)
                     {
@@ -208,6 +217,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         else if (message.Kind != ClientMessageKind.StartSession)
         {
             message.Audio.Return();
+            message.Image.Return();
             await SendErrorAsync(VoiceChatErrorCodes.NotStarted, "The first message must be start_session.").ConfigureAwait(false);
         }
         else
@@ -265,6 +275,14 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         var audioBytesPerSecond = conversation.Setup.Request.InputSampleRate * 2.0;
         _audioAllowance = new InputAllowance(_options.MaxAudioAheadOfRealTime.TotalSeconds * audioBytesPerSecond, audioBytesPerSecond, now, _time.TimestampFrequency);
         _textAllowance = new InputAllowance(_options.MaxTextMessagesPerMinute, _options.MaxTextMessagesPerMinute / 60.0, now, _time.TimestampFrequency);
+        if (conversation.Setup.Request.Video)
+        {
+            // Frames faster than the rate are dropped, however long the client keeps on: never fatal.
+            _video = true;
+            _videoPacer = new FramePacer(_options.MaxVideoFramesPerSecond, now, _time.TimestampFrequency);
+            _receiveLimit = VideoFrames.MaxTextFrameBytes(_options.MaxFrameBytes, _options.MaxVideoFrameBytes);
+        }
+
         if (!await conversation.AttachAsync(this, start.Received, resumed, failedReason, _stopCts.Token).ConfigureAwait(false))
         {
             StopFatal(VoiceChatErrorCodes.UpstreamUnavailable, "The session ended while it was being resumed.");
@@ -314,7 +332,8 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         }
 
         SessionId = start.SessionId ?? Guid.NewGuid().ToString("N");
-        var request = new LiveSessionRequest(SessionId, user.Id, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user, user.Verified);
+        var video = start.Video && _options.MaxVideoFramesPerSecond > 0;
+        var request = new LiveSessionRequest(SessionId, user.Id, start.Voice, start.Language, start.InputSampleRate, start.Metadata, _user, user.Verified, video);
         var telemetry = SessionTelemetry.Start(SessionId, user.Id, user.Verified, start.InputSampleRate, _options.Gemini.Model, takenOver: false);
         var live = await ConnectAsync(() => _liveFactory.ConnectAsync(request, _stopCts.Token), retries: 0, telemetry).ConfigureAwait(false);
         if (live is null)
@@ -322,7 +341,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             return (null, false, null);
         }
 
-        return (new VoiceConversation(live, user, ResumeTokens.Key(ResumeTokens.Create()), _options, _conversations, _time, _logger, telemetry), false, failedReason);
+        return (new VoiceConversation(live, user, ResumeTokens.Key(ResumeTokens.Create()), _options, _conversations, _time, _logger, telemetry, events: _events), false, failedReason);
     }
 
     /// <summary>A conversation another instance kept in the shared store: resumed here from its model resumption handle.</summary>
@@ -344,7 +363,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             return null;
         }
 
-        var request = new LiveSessionRequest(state.SessionId, state.UserId, state.Voice, state.Language, state.InputSampleRate, state.Metadata, _user, user.Verified);
+        var request = new LiveSessionRequest(state.SessionId, state.UserId, state.Voice, state.Language, state.InputSampleRate, state.Metadata, _user, user.Verified, state.Video && _options.MaxVideoFramesPerSecond > 0);
         var setup = new LiveSessionSetup(request, state.SystemInstruction, state.Voice, state.Language);
         SessionId = state.SessionId;
         // The model may still be closing the other instance's connection: a retriable refusal is tried again.
@@ -352,7 +371,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         var live = await ConnectAsync(() => _liveFactory.ResumeAsync(setup, state.ResumptionHandle, _stopCts.Token), _options.Gemini.MaxReconnectAttempts, telemetry).ConfigureAwait(false);
         // New messages are numbered after everything the client has, which may be more than was stored.
         var resumedFrom = state with { ServerSent = Math.Max(state.ServerSent, clientHas ?? 0) };
-        return live is null ? null : new VoiceConversation(live, user, key, _options, _conversations, _time, _logger, telemetry, resumedFrom);
+        return live is null ? null : new VoiceConversation(live, user, key, _options, _conversations, _time, _logger, telemetry, resumedFrom, _events);
     }
 
     private async ValueTask<LiveSessionConnection?> ConnectAsync(Func<ValueTask<LiveSessionConnection>> connect, int retries, SessionTelemetry telemetry)
@@ -412,8 +431,8 @@ internal sealed partial class VoiceSession : IAsyncDisposable
     /// <summary>Sends <c>session_started</c> (the conversation calls it under its delivery gate).</summary>
     public ValueTask<bool> SendSessionStartedAsync(string resumeToken, SessionResume resume) =>
         SendMessageAsync(
-            static (writer, state) => writer.SessionStarted(state.SessionId, state.resumeToken, state.InputSampleRate, state.resume),
-            (SessionId: SessionId!, resumeToken, _conversation!.Setup.Request.InputSampleRate, resume),
+            static (writer, state) => writer.SessionStarted(state.SessionId, state.resumeToken, state.InputSampleRate, state.resume, state.VideoFramesPerSecond),
+            (SessionId: SessionId!, resumeToken, _conversation!.Setup.Request.InputSampleRate, resume, VideoFramesPerSecond: _conversation.Setup.Request.Video ? _options.MaxVideoFramesPerSecond : (double?)null),
             _stopCts.Token);
 
     /// <summary>A non-fatal error from the model side, sent without waiting (errors are not numbered).</summary>
@@ -474,6 +493,17 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                 }
 
                 break;
+            case ClientMessageKind.VideoFrame:
+                try
+                {
+                    await HandleVideoFrameAsync(message).ConfigureAwait(false);
+                }
+                finally
+                {
+                    message.Image.Return();
+                }
+
+                break;
             case ClientMessageKind.ActivityStart or ClientMessageKind.ActivityEnd
                 when _options.Gemini.ActivityDetection != ActivityDetectionMode.Manual:
                 await SendErrorAsync(VoiceChatErrorCodes.ActivityDetectionAutomatic, "The server detects speech itself; activity signals are only accepted in manual activity detection mode.").ConfigureAwait(false);
@@ -494,6 +524,40 @@ internal sealed partial class VoiceSession : IAsyncDisposable
                 await ForwardAsync(message.Kind, default, message.Text).ConfigureAwait(false);
                 break;
         }
+    }
+
+    /// <summary>
+    /// A camera frame: forwarded when the session declared video, the image is within its limit and the
+    /// frame rate allows it. Frames over the rate are dropped and counted; the client hears it once.
+    /// </summary>
+    private async ValueTask HandleVideoFrameAsync(ClientMessage message)
+    {
+        if (!_video)
+        {
+            var why = _options.MaxVideoFramesPerSecond > 0
+                ? "Declare \"video\":true in start_session to send video frames; the frame was dropped."
+                : "This server takes no video; the frame was dropped.";
+            await SendErrorAsync(VoiceChatErrorCodes.VideoNotEnabled, why).ConfigureAwait(false);
+            return;
+        }
+
+        if (message.Image.Length > _options.MaxVideoFrameBytes)
+        {
+            await SendErrorAsync(VoiceChatErrorCodes.VideoFrameTooLarge, $"Video frames are limited to {_options.MaxVideoFrameBytes} bytes; the frame was dropped.").ConfigureAwait(false);
+            return;
+        }
+
+        if (!_videoPacer.TryTake(_time.GetTimestamp()))
+        {
+            if (++_videoFramesDropped == 1)
+            {
+                await SendErrorAsync(VoiceChatErrorCodes.VideoFramesDropped, $"At most {_options.MaxVideoFramesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)} video frames a second; faster frames are dropped.").ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        await ForwardAsync(ClientMessageKind.VideoFrame, message.Image.Memory, message.MimeType).ConfigureAwait(false);
     }
 
     /// <summary>Input over its allowance is dropped: the client is told once, and the session ends when it keeps on.</summary>
@@ -590,6 +654,11 @@ internal sealed partial class VoiceSession : IAsyncDisposable
         DisposeTimers();
         var (stop, error) = (_stop, _stopError);
         Log.SessionEnding(_logger, SessionId, stop, error?.Code);
+        if (_videoFramesDropped > 0)
+        {
+            Log.VideoFramesDropped(_logger, SessionId, _videoFramesDropped, _options.MaxVideoFramesPerSecond);
+        }
+
         if (stop == VoiceSessionStop.Abandoned)
         {
             _transport.Abort(); // a newer connection has the conversation
@@ -646,7 +715,7 @@ internal sealed partial class VoiceSession : IAsyncDisposable
             }
             else
             {
-                await conversation.EndAsync(keepShared: stop == VoiceSessionStop.ShuttingDown).ConfigureAwait(false);
+                await conversation.EndAsync(keepShared: stop == VoiceSessionStop.ShuttingDown, SessionEndReasons.For(stop, error)).ConfigureAwait(false);
             }
         }
     }
@@ -817,6 +886,9 @@ internal sealed partial class VoiceSession : IAsyncDisposable
 
         [LoggerMessage(9, LogLevel.Warning, "Voice session {SessionId}: a send to the client took longer than {SendTimeout}; the connection is dropped.", EventName = "SendTimedOut")]
         public static partial void SendTimedOut(ILogger logger, string? sessionId, TimeSpan sendTimeout);
+
+        [LoggerMessage(31, LogLevel.Information, "Voice session {SessionId}: {Dropped} video frames over the rate of {FramesPerSecond} a second were dropped.", EventName = "VideoFramesDropped")]
+        public static partial void VideoFramesDropped(ILogger logger, string? sessionId, long dropped, double framesPerSecond);
 
         [LoggerMessage(10, LogLevel.Information, "Voice session {SessionId} resumed for user {UserId} (verified: {UserVerified}) on a new connection.", EventName = "SessionResumedHere")]
         public static partial void SessionResumed(ILogger logger, string sessionId, string userId, bool userVerified);

@@ -14,7 +14,9 @@ namespace VoiceChat.Tools;
 /// Runs the model's tool calls on the server: each call in its own DI scope, with a timeout,
 /// cancelled when the model withdraws it or the session ends, answered with <c>toolResponse</c>.
 /// The session sees only <see cref="LiveEventKind.ToolStatus"/> events. A call id is executed at
-/// most once per session, also when a resumed connection asks for it again.
+/// most once per session, also when a resumed connection asks for it again. Every call runs on its own
+/// task while this pump goes on relaying the model's events: for a non-blocking tool the model keeps
+/// talking meanwhile, and its answer carries the tool's <c>scheduling</c>.
 /// </summary>
 internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
 {
@@ -54,6 +56,8 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
     }
 
     public ValueTask SendAudioAsync(ReadOnlyMemory<byte> pcm16, CancellationToken cancellationToken) => _inner.SendAudioAsync(pcm16, cancellationToken);
+
+    public ValueTask SendVideoAsync(ReadOnlyMemory<byte> image, string mimeType, CancellationToken cancellationToken) => _inner.SendVideoAsync(image, mimeType, cancellationToken);
 
     public ValueTask SendTextAsync(string text, CancellationToken cancellationToken) => _inner.SendTextAsync(text, cancellationToken);
 
@@ -179,15 +183,15 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
             Log.DuplicateToolCall(_logger, _sessionId, call.Name, call.Id);
             if (existing.Response is { } response)
             {
-                await SendResponseAsync(new LiveToolResult(call.Id, call.Name, response), cancellationToken).ConfigureAwait(false);
+                await SendResponseAsync(new LiveToolResult(call.Id, call.Name, response, _tools.Find(call.Name)?.WireScheduling), cancellationToken).ConfigureAwait(false);
             }
 
             state.Dispose();
             return;
         }
 
-        var tool = _tools.Find(call.Name);
-        if (tool is null)
+        var registration = _tools.Find(call.Name);
+        if (registration is null)
         {
             Log.UnknownTool(_logger, _sessionId, call.Name);
             var response = ErrorResponse($"There is no tool named '{call.Name}'.");
@@ -196,12 +200,13 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
             return;
         }
 
-        await WriteAsync(LiveEvent.ForToolStatus(new LiveToolStatus(call.Name, LiveToolStatus.Started)), cancellationToken).ConfigureAwait(false);
-        _ = Task.Run(() => RunCallAsync(call, tool, state), CancellationToken.None);
+        await WriteAsync(LiveEvent.ForToolStatus(new LiveToolStatus(call.Name, LiveToolStatus.Started) { CallId = call.Id, Blocking = !registration.NonBlocking }), cancellationToken).ConfigureAwait(false);
+        _ = Task.Run(() => RunCallAsync(call, registration, state), CancellationToken.None);
     }
 
-    private async Task RunCallAsync(LiveToolCall call, AIFunction tool, ToolCallState state)
+    private async Task RunCallAsync(LiveToolCall call, ToolRegistration registration, ToolCallState state)
     {
+        var tool = registration.Tool;
         Log.ToolCallStarted(_logger, _sessionId, call.Name, call.Id);
         var span = VoiceChatTelemetry.StartToolSpan(_span, _sessionId, call.Name, call.Id);
         var started = _time.GetTimestamp();
@@ -209,6 +214,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, state.Token, _lifetime.Token);
         JsonElement? response;
         string status;
+        VoiceToolCallOutcome outcome;
         try
         {
             var scope = _scopes.CreateAsyncScope();
@@ -226,6 +232,7 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
                 var result = await tool.InvokeAsync(arguments, linked.Token).ConfigureAwait(false);
                 response = OutputResponse(result, tool.JsonSerializerOptions);
                 status = LiveToolStatus.Completed;
+                outcome = VoiceToolCallOutcome.Succeeded;
                 var elapsedMs = _time.GetElapsedTime(started).TotalMilliseconds;
                 Log.ToolCallCompleted(_logger, _sessionId, call.Name, call.Id, elapsedMs);
             }
@@ -235,12 +242,14 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
             // Withdrawn by the model, or the session ends: nobody waits for an answer.
             response = null;
             status = LiveToolStatus.Cancelled;
+            outcome = VoiceToolCallOutcome.Cancelled;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
             Log.ToolCallTimedOut(_logger, _sessionId, call.Name, call.Id, _timeout.TotalSeconds);
             response = ErrorResponse($"The tool did not finish within {_timeout.TotalSeconds:0.###} seconds.");
             status = LiveToolStatus.Failed;
+            outcome = VoiceToolCallOutcome.TimedOut;
         }
         catch (Exception ex)
         {
@@ -248,13 +257,16 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
             Log.ToolCallFailed(_logger, _sessionId, call.Name, call.Id, ex);
             response = ErrorResponse("The tool failed.");
             status = LiveToolStatus.Failed;
+            outcome = VoiceToolCallOutcome.Failed;
         }
 
+        var duration = _time.GetElapsedTime(started);
         VoiceChatTelemetry.ToolCallEnded(span, call.Name, status);
+        var scheduling = response is null ? null : registration.WireScheduling;
         if (response is { } answer)
         {
             state.Complete(answer);
-            await SendResponseAsync(new LiveToolResult(call.Id, call.Name, answer), _lifetime.Token).ConfigureAwait(false);
+            await SendResponseAsync(new LiveToolResult(call.Id, call.Name, answer, scheduling), _lifetime.Token).ConfigureAwait(false);
         }
         else
         {
@@ -263,7 +275,8 @@ internal sealed partial class ToolInvokingLiveConnection : ILiveConnection
 
         if (!_lifetime.IsCancellationRequested)
         {
-            await WriteAsync(LiveEvent.ForToolStatus(new LiveToolStatus(call.Name, status)), _lifetime.Token).ConfigureAwait(false);
+            var ended = new LiveToolStatus(call.Name, status) { CallId = call.Id, Outcome = outcome, Duration = duration, Blocking = !registration.NonBlocking, Scheduling = scheduling };
+            await WriteAsync(LiveEvent.ForToolStatus(ended), _lifetime.Token).ConfigureAwait(false);
         }
     }
 

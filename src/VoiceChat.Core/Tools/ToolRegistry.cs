@@ -2,27 +2,36 @@ using Microsoft.Extensions.AI;
 
 namespace VoiceChat.Tools;
 
-/// <summary>One tool added with <c>AddTool</c>.</summary>
-internal sealed record ToolRegistration(AIFunction Tool);
+/// <summary>One tool added with <c>AddTool</c>, and how the model runs it.</summary>
+internal sealed record ToolRegistration(AIFunction Tool, bool NonBlocking = false, VoiceToolScheduling Scheduling = VoiceToolScheduling.WhenIdle)
+{
+    /// <summary>The response's <c>scheduling</c> for a non-blocking tool; null for a blocking one (the service ignores it there).</summary>
+    public string? WireScheduling => !NonBlocking ? null : Scheduling switch
+    {
+        VoiceToolScheduling.Interrupt => "INTERRUPT",
+        VoiceToolScheduling.Silent => "SILENT",
+        _ => "WHEN_IDLE",
+    };
+}
 
 /// <summary>The application's tools, by name.</summary>
 internal sealed class ToolRegistry
 {
-    private readonly Dictionary<string, AIFunction> _byName;
+    private readonly Dictionary<string, ToolRegistration> _byName;
 
     public ToolRegistry(IEnumerable<ToolRegistration> registrations)
     {
-        Tools = registrations.Select(r => r.Tool).ToArray();
-        _byName = new Dictionary<string, AIFunction>(StringComparer.Ordinal);
+        Tools = registrations.ToArray();
+        _byName = new Dictionary<string, ToolRegistration>(StringComparer.Ordinal);
         foreach (var tool in Tools)
         {
-            _byName[tool.Name] = tool;
+            _byName[tool.Tool.Name] = tool;
         }
     }
 
-    public IReadOnlyList<AIFunction> Tools { get; }
+    public IReadOnlyList<ToolRegistration> Tools { get; }
 
-    public AIFunction? Find(string name) => _byName.GetValueOrDefault(name);
+    public ToolRegistration? Find(string name) => _byName.GetValueOrDefault(name);
 
     /// <summary>Gemini's rule for function names: <c>[A-Za-z0-9_.:-]</c>, at most 64 characters.</summary>
     public static string? ValidateName(string? name)

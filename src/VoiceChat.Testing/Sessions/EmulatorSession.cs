@@ -236,7 +236,18 @@ internal sealed class EmulatorSession
                     await HandleClientContentAsync(message).ConfigureAwait(false);
                     break;
                 case "toolResponse":
-                    _toolCalls.Answer(message, _record);
+                    var nonBlockingAnswers = _toolCalls.Answer(message, _record, out var refusal);
+                    if (refusal is not null)
+                    {
+                        await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, refusal).ConfigureAwait(false);
+                        return;
+                    }
+
+                    foreach (var (answer, scheduling) in nonBlockingAnswers)
+                    {
+                        await _turns.DeliverToolResultAsync(answer, scheduling).ConfigureAwait(false);
+                    }
+
                     break;
                 default:
                     await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.UnknownField(name)).ConfigureAwait(false);

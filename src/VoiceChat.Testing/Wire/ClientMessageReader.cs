@@ -127,7 +127,11 @@ internal static class ClientMessageReader
                 reader.Skip();
                 input.MediaChunks = true;
             }
-            else if (reader.ValueTextEquals("video"u8) || reader.ValueTextEquals("media"u8))
+            else if (reader.ValueTextEquals("video"u8))
+            {
+                ReadVideo(ref reader, message, ref input);
+            }
+            else if (reader.ValueTextEquals("media"u8))
             {
                 reader.Skip();
             }
@@ -138,6 +142,42 @@ internal static class ClientMessageReader
         }
 
         return null;
+    }
+
+    // {"video":{"mimeType":"image/jpeg","data":"<base64>"}}: a Blob, as for audio.
+    private static void ReadVideo(ref Utf8JsonReader reader, ReadOnlyMemory<byte> message, ref RealtimeInput input)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new FormatException();
+        }
+
+        input.HasVideo = true;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("data"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String)
+                {
+                    throw new FormatException();
+                }
+
+                input.VideoData = reader.ValueIsEscaped
+                    ? System.Text.Encoding.UTF8.GetBytes(reader.GetString()!)
+                    : message.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
+            }
+            else if (reader.ValueTextEquals("mimeType"u8) || reader.ValueTextEquals("mime_type"u8))
+            {
+                reader.Read();
+                input.VideoMimeType = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new FormatException();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
     }
 }
 
@@ -154,6 +194,9 @@ internal struct RealtimeInput : IDisposable
     public bool ActivityStart;
     public bool ActivityEnd;
     public bool MediaChunks;
+    public bool HasVideo;
+    public ReadOnlyMemory<byte> VideoData;
+    public string? VideoMimeType;
 
     public RealtimeInput()
     {

@@ -23,6 +23,29 @@ internal static class ProtoJson
         return element.TryGetProperty(ToSnake(camelName), out value);
     }
 
+    /// <summary>
+    /// A proto enum value as proto3 JSON takes it: one of <paramref name="names"/> (its index is the number) or
+    /// that number; -1 for anything else, which Google refuses with "Invalid value at …".
+    /// </summary>
+    public static int ProtoEnum(JsonElement value, params ReadOnlySpan<string> names)
+    {
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            var text = value.GetString();
+            for (var i = 0; i < names.Length; i++)
+            {
+                if (string.Equals(names[i], text, StringComparison.Ordinal))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number >= 0 && number < names.Length ? number : -1;
+    }
+
     private static string ToSnake(string camel)
     {
         var builder = new StringBuilder(camel.Length + 4);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using VoiceChat.Testing;
 using VoiceChat.Tests.Infrastructure;
 
@@ -5,7 +7,8 @@ namespace VoiceChat.Tests.EndToEnd;
 
 /// <summary>
 /// A conversation that moves to another instance: two sample servers in processes of their own, one
-/// real redis-server, one emulator as the model (its conversations are found by resumption handle).
+/// real redis-server, one emulator as the model (its conversations are found by resumption handle);
+/// where a test needs one clock for both instances, two in-process hosts whose emulators share conversations.
 /// </summary>
 public sealed class CrossInstanceResumeTests
 {
@@ -37,6 +40,49 @@ public sealed class CrossInstanceResumeTests
         started.GetProperty("resumed").GetBoolean().Should().BeFalse();
         started.GetProperty("resume_failed").GetString().Should().Be("token_not_found");
     }
+
+    [Fact]
+    public async Task A_conversation_taken_over_by_another_instance_keeps_the_time_it_had_left()
+    {
+        // One clock for both instances: the conversation runs 9 of its 10 minutes on the first, then
+        // moves; on the second it must end after the 1 minute left, not after 10 more.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var conversations = new EmulatorConversations();
+        await using var redis = await RedisServer.StartAsync();
+        await using var a = await StartInProcessAsync(redis, time, conversations);
+        await using var b = await StartInProcessAsync(redis, time, conversations);
+        await using var client = new ResumingClient(a.VoiceUrl);
+        var first = await client.ConnectAsync();
+
+        time.Advance(TimeSpan.FromMinutes(9));
+        var stopping = a.App.StopAsync(); // stores the conversation, then tells the client to go
+        await client.WaitForAsync("going_away");
+        await client.CutAsync(); // the drain waits for the client on the test's clock otherwise
+        await stopping;
+        client.Url = b.VoiceUrl;
+        var resumed = await client.ConnectAsync();
+        resumed.GetProperty("resumed").GetBoolean().Should().BeTrue();
+        resumed.GetProperty("session_id").GetString().Should().Be(first.GetProperty("session_id").GetString());
+        var resumedAt = client.Messages.Count;
+
+        time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+
+        var ended = await client.WaitForAsync(m => m.GetProperty("type").GetString() == "error", resumedAt);
+        ended.GetProperty("code").GetString().Should().Be("max_duration");
+    }
+
+    private static Task<VoiceChatTestHost> StartInProcessAsync(RedisServer redis, FakeTimeProvider time, EmulatorConversations conversations) =>
+        VoiceChatTestHost.StartAsync(
+            o =>
+            {
+                o.Resume.Redis = redis.Configuration;
+                o.MaxSessionDuration = TimeSpan.FromMinutes(10);
+                o.IdleTimeout = TimeSpan.FromDays(1);
+                o.KeepAliveInterval = TimeSpan.Zero;
+                o.Gemini.KeepAliveInterval = TimeSpan.Zero;
+            },
+            emulator: e => e.Conversations = conversations,
+            services: (builder, _) => builder.Services.AddSingleton<TimeProvider>(time));
 
     private static async Task MoveAsync(Func<DotnetProcess, Task> stop, bool expectGoingAway)
     {

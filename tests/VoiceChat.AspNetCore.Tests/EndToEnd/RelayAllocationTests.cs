@@ -71,10 +71,13 @@ public sealed class RelayAllocationTests
         await MeasureAsync(withTools: false);
     }
 
-    private static async Task MeasureAsync(bool withTools)
+    [AllocationFact]
+    public Task With_a_session_event_handler_a_relayed_frame_still_allocates_no_buffer() => MeasureAsync(withTools: false, withEventHandler: true);
+
+    private static async Task MeasureAsync(bool withTools, bool withEventHandler = false)
     {
         await using var emulator = await DotnetProcess.StartAsync("VoiceChat.Emulator", "Base URL:", ["--port", "0", "--scenario", "echo"]);
-        await using var app = await StartRelayAsync(emulator.Url, withTools);
+        await using var app = await StartRelayAsync(emulator.Url, withTools, withEventHandler);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
         using var socket = new ClientWebSocket();
@@ -128,7 +131,7 @@ public sealed class RelayAllocationTests
         }
     }
 
-    private static async Task<WebApplication> StartRelayAsync(Uri emulatorUrl, bool withTools)
+    private static async Task<WebApplication> StartRelayAsync(Uri emulatorUrl, bool withTools, bool withEventHandler)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
@@ -144,6 +147,11 @@ public sealed class RelayAllocationTests
         if (withTools)
         {
             voiceChat.AddTool(AIFunctionFactory.Create(() => "sunny", "get_weather", "Today's weather."));
+        }
+
+        if (withEventHandler)
+        {
+            voiceChat.AddSessionEventHandler<Events.RecordingEventHandler>();
         }
 
         var app = builder.Build();

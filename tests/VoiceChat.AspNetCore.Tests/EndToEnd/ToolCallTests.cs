@@ -33,12 +33,16 @@ public sealed class ToolCallTests
         var started = await client.WaitForAsync("tool_call");
         started.GetProperty("name").GetString().Should().Be("get_weather");
         started.GetProperty("status").GetString().Should().Be("started");
-        (await client.WaitForAsync("tool_call")).GetProperty("status").GetString().Should().Be("completed");
+        started.GetProperty("blocking").GetBoolean().Should().BeTrue();
+        var completed = await client.WaitForAsync("tool_call");
+        completed.GetProperty("status").GetString().Should().Be("completed");
+        completed.TryGetProperty("scheduling", out _).Should().BeFalse("a blocking call's answer has none");
         await client.WaitForAsync("turn_complete");
 
         var connection = host.Emulator.Connections.Single();
-        connection.FunctionDeclarations.Should().ContainSingle(f => f.Name == "get_weather");
+        connection.FunctionDeclarations.Should().ContainSingle(f => f.Name == "get_weather" && !f.NonBlocking);
         var response = connection.ToolResponses.Should().ContainSingle().Subject;
+        response.Scheduling.Should().BeNull();
         response.Name.Should().Be("get_weather");
         response.Matched.Should().BeTrue("the id and name are echoed");
         JsonOf(response).GetProperty("output").GetString().Should().Be("Sunny in Paris");
@@ -136,7 +140,7 @@ public sealed class ToolCallTests
     }
 
     /// <summary>A tool that runs until it is cancelled, and says when it started and when it saw the cancellation.</summary>
-    private static AIFunction ToolThatWaitsForCancellation(string name, TaskCompletionSource cancelled, TaskCompletionSource? started = null) =>
+    internal static AIFunction ToolThatWaitsForCancellation(string name, TaskCompletionSource cancelled, TaskCompletionSource? started = null) =>
         AIFunctionFactory.Create(
             async (CancellationToken cancellationToken) =>
             {

@@ -107,6 +107,16 @@ internal sealed class ResumingClient : IAsyncDisposable
         return Started;
     }
 
+    /// <summary>Says <paramref name="pcm"/> (16 kHz) in 20 ms frames.</summary>
+    public async Task SayAsync(byte[] pcm)
+    {
+        const int frameBytes = 640;
+        for (var offset = 0; offset < pcm.Length; offset += frameBytes)
+        {
+            await SendAudioAsync(pcm.AsSpan(offset, Math.Min(frameBytes, pcm.Length - offset)).ToArray());
+        }
+    }
+
     /// <summary>Sends a microphone frame, keeping it until the server acknowledges it.</summary>
     public async Task SendAudioAsync(byte[] frame)
     {

@@ -152,4 +152,39 @@ public sealed class ClientMessageReaderTests
         Read("""{"id":"42","type":"ping"}""").Text.Should().Be("42");
         Read("""{"type":"ping"}""").Text.Should().BeNull();
     }
+
+    [Theory]
+    [InlineData("image/jpeg", new byte[] { 0xFF, 0xD8, 0xFF, 0xE0, 1, 2 })]
+    [InlineData("image/png", new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0 })]
+    public void Video_frame_with_the_signature_of_its_type(string mimeType, byte[] image)
+    {
+        var message = Read($$"""{"type":"video_frame","mime_type":"{{mimeType}}","data":"{{Convert.ToBase64String(image)}}"}""");
+
+        message.IsError.Should().BeFalse(message.ErrorMessage);
+        message.Kind.Should().Be(ClientMessageKind.VideoFrame);
+        message.MimeType.Should().Be(mimeType);
+        message.Image.Memory.ToArray().Should().Equal(image);
+        message.Image.Return();
+    }
+
+    [Theory]
+    [InlineData("image/png", "/9j/4A==", VoiceChatErrorCodes.InvalidVideoFrame)] // JPEG bytes
+    [InlineData("image/jpeg", "iVBORw0KGgo=", VoiceChatErrorCodes.InvalidVideoFrame)] // PNG bytes
+    [InlineData("image/webp", "/9j/4A==", VoiceChatErrorCodes.InvalidVideoFrame)]
+    [InlineData("image/jpeg", "", VoiceChatErrorCodes.InvalidVideoFrame)]
+    [InlineData("image/jpeg", "%%%", VoiceChatErrorCodes.InvalidVideoFrame)]
+    public void Video_frame_that_is_not_what_it_says(string mimeType, string data, string code)
+    {
+        var message = Read($$"""{"type":"video_frame","mime_type":"{{mimeType}}","data":"{{data}}"}""");
+
+        message.ErrorCode.Should().Be(code);
+    }
+
+    [Fact]
+    public void Start_session_declares_video()
+    {
+        Read("""{"type":"start_session","user_id":"u1","video":true}""").Start!.Video.Should().BeTrue();
+        Read("""{"type":"start_session","user_id":"u1"}""").Start!.Video.Should().BeFalse();
+        Read("""{"type":"start_session","user_id":"u1","video":"yes"}""").ErrorCode.Should().Be(VoiceChatErrorCodes.InvalidMessage);
+    }
 }

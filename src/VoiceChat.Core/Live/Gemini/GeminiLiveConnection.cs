@@ -114,19 +114,26 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     /// <summary>The service's close code and reason, for logs.</summary>
     public string? CloseDetail { get; private set; }
 
+    // {"realtimeInput":{"audio":{"mimeType":"audio/pcm;rate=16000","data":"<base64>"}}}
+    public ValueTask SendAudioAsync(ReadOnlyMemory<byte> pcm16, CancellationToken cancellationToken) =>
+        SendBlobAsync(Names.Audio, _audioMimeType, pcm16, cancellationToken);
+
+    // {"realtimeInput":{"video":{"mimeType":"image/jpeg","data":"<base64>"}}}
+    public ValueTask SendVideoAsync(ReadOnlyMemory<byte> image, string mimeType, CancellationToken cancellationToken) =>
+        SendBlobAsync(Names.Video, mimeType == "image/png" ? Names.Png : Names.Jpeg, image, cancellationToken);
+
+    /// <summary>One <c>realtimeInput</c> Blob. The writer and its buffer are reused under the send lock: no allocation per frame.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask SendAudioAsync(ReadOnlyMemory<byte> pcm16, CancellationToken cancellationToken)
+    private async ValueTask SendBlobAsync(JsonEncodedText field, JsonEncodedText mimeType, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // {"realtimeInput":{"audio":{"mimeType":"audio/pcm;rate=16000","data":"<base64>"}}}
-            // The writer and its buffer are reused under the send lock: no allocation per frame.
             Begin();
             _json.WriteStartObject(Names.RealtimeInput);
-            _json.WriteStartObject(Names.Audio);
-            _json.WriteString(Names.MimeType, _audioMimeType);
-            _json.WriteBase64String(Names.Data, pcm16.Span);
+            _json.WriteStartObject(field);
+            _json.WriteString(Names.MimeType, mimeType);
+            _json.WriteBase64String(Names.Data, data.Span);
             _json.WriteEndObject();
             _json.WriteEndObject();
             await SendBufferedAsync(cancellationToken).ConfigureAwait(false);
@@ -214,7 +221,25 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
 
                 _json.WriteString("name", result.Name);
                 _json.WritePropertyName("response");
-                result.Response.WriteTo(_json);
+                if (result.Scheduling is { } scheduling && result.Response.ValueKind == JsonValueKind.Object)
+                {
+                    // Both places Google names: the typed FunctionResponse.scheduling, and inside the response
+                    // as the Live API's tool-use guide shows it (reference §2d); the service reads one of them.
+                    _json.WriteStartObject();
+                    foreach (var property in result.Response.EnumerateObject())
+                    {
+                        property.WriteTo(_json);
+                    }
+
+                    _json.WriteString("scheduling", scheduling);
+                    _json.WriteEndObject();
+                    _json.WriteString("scheduling", scheduling);
+                }
+                else
+                {
+                    result.Response.WriteTo(_json);
+                }
+
                 _json.WriteEndObject();
             }
 
@@ -553,6 +578,9 @@ internal sealed partial class GeminiLiveConnection : ILiveConnection
     {
         public static readonly JsonEncodedText RealtimeInput = JsonEncodedText.Encode("realtimeInput");
         public static readonly JsonEncodedText Audio = JsonEncodedText.Encode("audio");
+        public static readonly JsonEncodedText Video = JsonEncodedText.Encode("video");
+        public static readonly JsonEncodedText Jpeg = JsonEncodedText.Encode("image/jpeg");
+        public static readonly JsonEncodedText Png = JsonEncodedText.Encode("image/png");
         public static readonly JsonEncodedText MimeType = JsonEncodedText.Encode("mimeType");
         public static readonly JsonEncodedText Data = JsonEncodedText.Encode("data");
         public static readonly JsonEncodedText Text = JsonEncodedText.Encode("text");

@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VoiceChat.Live.WebSockets;
@@ -15,7 +14,7 @@ internal sealed partial class GeminiLiveConnector : IResumableLiveConnector, IDi
     private readonly HttpMessageInvoker _http;
     private readonly IOptions<VoiceChatOptions> _options;
     private readonly IAccessTokenSource _tokens;
-    private readonly IReadOnlyList<AIFunction> _tools;
+    private readonly IReadOnlyList<ToolRegistration> _tools;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private long _connectionCount;

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Text.RegularExpressions;
+using VoiceChat.Tools;
 
 namespace VoiceChat.Live.Gemini;
 
@@ -30,8 +31,8 @@ internal enum GeminiFeatureSupport
 }
 
 /// <summary>
-/// What one Live model accepts in <c>setup</c> on one backend. <see cref="NonBlockingTools"/> and
-/// <see cref="VideoInput"/> are recorded for completeness: the relay sends neither yet, so nothing checks them.
+/// What one Live model accepts in <c>setup</c> on one backend. <see cref="VideoInput"/> covers <c>realtimeInput.video</c>
+/// and <c>generationConfig.mediaResolution</c>.
 /// </summary>
 internal sealed record GeminiModelCapabilities(
     string Id,
@@ -178,6 +179,25 @@ internal static partial class GeminiModelCatalog
         if (CheckVoice(model, options.Voice) is { } voice)
         {
             yield return $"{section}:Voice {voice}";
+        }
+
+        if (options.MediaResolution != MediaResolution.Default && !model.VideoInput)
+        {
+            yield return $"{section}:MediaResolution is not supported by the model '{model.Id}', which takes no video; remove it or choose a model with video input.";
+        }
+    }
+
+    /// <summary>The tools declared non-blocking when the model runs every tool blocking, one message per tool naming it and the model.</summary>
+    public static IEnumerable<string> CheckTools(GeminiModelCapabilities model, IEnumerable<ToolRegistration> tools, string section)
+    {
+        if (model.NonBlockingTools)
+        {
+            yield break;
+        }
+
+        foreach (var tool in tools.Where(t => t.NonBlocking))
+        {
+            yield return $"The tool '{tool.Tool.Name}' is added with VoiceToolOptions.NonBlocking, which the model '{model.Id}' ({section}:Model) does not support; add it as a blocking tool or choose a model that runs non-blocking tools.";
         }
     }
 

@@ -33,6 +33,38 @@ public enum SpeechSensitivity
     Low,
 }
 
+/// <summary>How much detail the model takes from each video frame (<c>generationConfig.mediaResolution</c>); more detail costs more tokens.</summary>
+public enum MediaResolution
+{
+    /// <summary>The service's default; nothing is sent.</summary>
+    Default,
+
+    /// <summary><c>MEDIA_RESOLUTION_LOW</c>: the fewest tokens per frame.</summary>
+    Low,
+
+    /// <summary><c>MEDIA_RESOLUTION_MEDIUM</c>.</summary>
+    Medium,
+
+    /// <summary><c>MEDIA_RESOLUTION_HIGH</c>: the most detail (small print on a menu).</summary>
+    High,
+}
+
+/// <summary>Which realtime input makes up a user turn (<c>realtimeInputConfig.turnCoverage</c>).</summary>
+public enum TurnCoverage
+{
+    /// <summary>The service's default (only what arrives during detected activity); nothing is sent.</summary>
+    Default,
+
+    /// <summary><c>TURN_INCLUDES_ONLY_ACTIVITY</c>: the turn holds only input sent while the user speaks.</summary>
+    OnlyActivity,
+
+    /// <summary><c>TURN_INCLUDES_ALL_INPUT</c>: the turn holds all input since the last turn, frames sent in silence included.</summary>
+    AllInput,
+
+    /// <summary><c>TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO</c>: audio while the user speaks, and every video frame since the last turn.</summary>
+    AudioActivityAndAllVideo,
+}
+
 /// <summary>The connection to Gemini Live, bound from the configuration section <c>VoiceChat:Gemini</c>.</summary>
 public sealed class GeminiOptions
 {
@@ -153,7 +185,19 @@ public sealed class GeminiOptions
     public bool OutputTranscription { get; set; } = true;
 
     /// <summary>
+    /// How much detail the model takes from each video frame. Default <see cref="MediaResolution.Default"/> (the service's).
+    /// </summary>
+    public MediaResolution MediaResolution { get; set; }
+
+    /// <summary>
+    /// Which input makes up a user turn; <see cref="TurnCoverage.AllInput"/> lets frames sent while the user is silent
+    /// count. Default <see cref="TurnCoverage.Default"/> (the service's, only input during activity).
+    /// </summary>
+    public TurnCoverage TurnCoverage { get; set; }
+
+    /// <summary>
     /// Context window compression (a sliding window), which lifts the 15-minute limit of audio sessions. Default true.
+    /// Sessions that declare video always have it: without it the service ends audio and video sessions after 2 minutes.
     /// </summary>
     public bool ContextWindowCompression { get; set; } = true;
 

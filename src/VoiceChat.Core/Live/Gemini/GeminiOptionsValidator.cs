@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using VoiceChat.Tools;
 
 namespace VoiceChat.Live.Gemini;
 
@@ -18,9 +19,12 @@ internal sealed partial class GeminiOptionsValidator : IValidateOptions<VoiceCha
     // Options are validated more than once (ValidateOnStart, then the first IOptions read): warn once per setting.
     private readonly HashSet<string> _warned = [];
 
-    public GeminiOptionsValidator(ILogger<GeminiOptionsValidator>? logger = null)
+    private readonly IReadOnlyList<ToolRegistration> _tools;
+
+    public GeminiOptionsValidator(ILogger<GeminiOptionsValidator>? logger = null, IEnumerable<ToolRegistration>? tools = null)
     {
         _logger = logger ?? NullLogger<GeminiOptionsValidator>.Instance;
+        _tools = tools?.ToArray() ?? [];
     }
 
     public ValidateOptionsResult Validate(string? name, VoiceChatOptions options)
@@ -109,6 +113,16 @@ internal sealed partial class GeminiOptionsValidator : IValidateOptions<VoiceCha
             failures.Add($"{Section}:Language '{gemini.Language}' is not a BCP-47 language code such as 'en-US'.");
         }
 
+        if (!Enum.IsDefined(gemini.MediaResolution))
+        {
+            failures.Add($"{Section}:MediaResolution must be Default, Low, Medium or High.");
+        }
+
+        if (!Enum.IsDefined(gemini.TurnCoverage))
+        {
+            failures.Add($"{Section}:TurnCoverage must be Default, OnlyActivity, AllInput or AudioActivityAndAllVideo.");
+        }
+
         CheckModel(gemini, failures);
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -144,6 +158,7 @@ internal sealed partial class GeminiOptionsValidator : IValidateOptions<VoiceCha
         }
 
         failures.AddRange(GeminiModelCatalog.CheckOptions(capabilities, gemini, Section));
+        failures.AddRange(GeminiModelCatalog.CheckTools(capabilities, _tools, Section));
         if (!string.IsNullOrWhiteSpace(gemini.Language) && !capabilities.HonoursLanguageCode && WarnOnce($"language:{capabilities.Id}"))
         {
             Log.LanguageIgnored(_logger, capabilities.Id);

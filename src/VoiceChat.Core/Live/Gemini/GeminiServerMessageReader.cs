@@ -88,7 +88,11 @@ internal sealed class GeminiServerMessageReader
                             response = Int(usage, "candidatesTokenCount");
                         }
 
-                        events.Add(LiveEvent.ForUsage(new LiveUsage(Int(usage, "promptTokenCount"), response, Int(usage, "totalTokenCount"))));
+                        events.Add(LiveEvent.ForUsage(new LiveUsage(Int(usage, "promptTokenCount"), response, Int(usage, "totalTokenCount"))
+                        {
+                            PromptByModality = ByModality(usage, "promptTokensDetails"),
+                            ResponseByModality = usage.TryGetProperty("responseTokensDetails", out _) ? ByModality(usage, "responseTokensDetails") : ByModality(usage, "candidatesTokensDetails"),
+                        }));
                     }
                 }
                 else
@@ -457,6 +461,30 @@ internal sealed class GeminiServerMessageReader
         return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
             ? TimeSpan.FromSeconds(seconds)
             : TimeSpan.Zero;
+    }
+
+    /// <summary><c>[{"modality":"AUDIO","tokenCount":25}, …]</c> as counts by modality; a modality named twice is added up.</summary>
+    private static IReadOnlyDictionary<string, int> ByModality(JsonElement usage, string name)
+    {
+        if (!usage.TryGetProperty(name, out var details) || details.ValueKind != JsonValueKind.Array)
+        {
+            return LiveUsage.NoDetails;
+        }
+
+        Dictionary<string, int>? counts = null;
+        foreach (var detail in details.EnumerateArray())
+        {
+            if (detail.ValueKind == JsonValueKind.Object
+                && detail.TryGetProperty("modality", out var modality)
+                && modality.ValueKind == JsonValueKind.String
+                && modality.GetString() is { Length: > 0 } key)
+            {
+                counts ??= new Dictionary<string, int>(StringComparer.Ordinal);
+                counts[key] = counts.GetValueOrDefault(key) + Int(detail, "tokenCount");
+            }
+        }
+
+        return counts ?? LiveUsage.NoDetails;
     }
 
     private static int Int(JsonElement obj, string name) =>

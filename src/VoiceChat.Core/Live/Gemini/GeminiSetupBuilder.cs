@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using Microsoft.Extensions.AI;
+using VoiceChat.Tools;
 
 namespace VoiceChat.Live.Gemini;
 
@@ -11,7 +11,7 @@ internal static class GeminiSetupBuilder
         GeminiOptions options,
         LiveSessionSetup session,
         string modelName,
-        IReadOnlyList<AIFunction> tools,
+        IReadOnlyList<ToolRegistration> tools,
         string? resumptionHandle)
     {
         var family = GeminiModelFamilies.Of(modelName);
@@ -40,8 +40,9 @@ internal static class GeminiSetupBuilder
                 json.WriteStartArray("tools");
                 json.WriteStartObject();
                 json.WriteStartArray("functionDeclarations");
-                foreach (var tool in tools)
+                foreach (var registration in tools)
                 {
+                    var tool = registration.Tool;
                     json.WriteStartObject();
                     json.WriteString("name", tool.Name);
                     if (!string.IsNullOrEmpty(tool.Description))
@@ -51,6 +52,11 @@ internal static class GeminiSetupBuilder
 
                     json.WritePropertyName("parametersJsonSchema");
                     tool.JsonSchema.WriteTo(json);
+                    if (registration.NonBlocking)
+                    {
+                        json.WriteString("behavior", "NON_BLOCKING");
+                    }
+
                     json.WriteEndObject();
                 }
 
@@ -82,7 +88,8 @@ internal static class GeminiSetupBuilder
 
             json.WriteEndObject();
 
-            if (options.ContextWindowCompression)
+            // The service ends audio and video sessions after 2 minutes without compression.
+            if (options.ContextWindowCompression || session.Request.Video)
             {
                 json.WriteStartObject("contextWindowCompression");
                 if (options.CompressionTriggerTokens is { } trigger)
@@ -169,6 +176,16 @@ internal static class GeminiSetupBuilder
             json.WriteEndObject();
         }
 
+        if (options.MediaResolution != MediaResolution.Default)
+        {
+            json.WriteString("mediaResolution", options.MediaResolution switch
+            {
+                MediaResolution.Low => "MEDIA_RESOLUTION_LOW",
+                MediaResolution.Medium => "MEDIA_RESOLUTION_MEDIUM",
+                _ => "MEDIA_RESOLUTION_HIGH",
+            });
+        }
+
         // Gemini 3 never confirms a setup with affective dialog or proactivity (reference §2a).
         if (options.EnableAffectiveDialog && family == GeminiModelFamily.Gemini2)
         {
@@ -212,6 +229,16 @@ internal static class GeminiSetupBuilder
 
         json.WriteEndObject();
         json.WriteString("activityHandling", options.InterruptOnSpeech ? "START_OF_ACTIVITY_INTERRUPTS" : "NO_INTERRUPTION");
+        if (options.TurnCoverage != TurnCoverage.Default)
+        {
+            json.WriteString("turnCoverage", options.TurnCoverage switch
+            {
+                TurnCoverage.OnlyActivity => "TURN_INCLUDES_ONLY_ACTIVITY",
+                TurnCoverage.AllInput => "TURN_INCLUDES_ALL_INPUT",
+                _ => "TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO",
+            });
+        }
+
         json.WriteEndObject();
     }
 }

@@ -7,7 +7,9 @@ namespace VoiceChat.Sessions.Resume;
 
 /// <summary>
 /// What another instance needs to take a conversation over: who it belongs to, its settled setup,
-/// the model's latest resumption handle, and how far each side's messages got.
+/// the model's latest resumption handle, how far each side's messages got, and when the conversation
+/// began (wall-clock time, so that its maximum duration carries over to another instance; null in
+/// state written before it was kept, which then counts from the takeover).
 /// </summary>
 internal sealed record ResumeState(
     string SessionId,
@@ -20,7 +22,9 @@ internal sealed record ResumeState(
     int InputSampleRate,
     long ClientReceived,
     long ServerSent,
-    Dictionary<string, string> Metadata);
+    Dictionary<string, string> Metadata,
+    DateTimeOffset? StartedAt,
+    bool Video = false);
 
 /// <summary>
 /// Resume state shared between instances (Redis when <c>VoiceChat:Resume:Redis</c> is set). Keys

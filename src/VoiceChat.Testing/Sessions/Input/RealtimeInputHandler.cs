@@ -12,8 +12,8 @@ using static VoiceChat.Testing.Wire.ProtoJson;
 namespace VoiceChat.Testing.Sessions.Input;
 
 /// <summary>
-/// Acts on <c>realtimeInput</c>: audio (echoed, or decoded into the <see cref="TurnDetector"/>), text
-/// turns, and the activity signals, which are only allowed with automatic activity detection disabled.
+/// Acts on <c>realtimeInput</c>: audio (echoed, or decoded into the <see cref="TurnDetector"/>), video
+/// frames (kept for the next turn's reply to name), text turns, and the activity signals, which are only allowed with automatic activity detection disabled.
 /// </summary>
 internal sealed class RealtimeInputHandler(
     SessionSetup setup, SessionLifetime lifetime, TurnController turns, EmulatorConnection record, LiveApiEmulatorOptions options) : IDisposable
@@ -50,6 +50,20 @@ internal sealed class RealtimeInputHandler(
             }
 
             await HandleAudioBase64Async(input.Data, input.Rate).ConfigureAwait(false);
+        }
+
+        if (input.HasVideo)
+        {
+            if (VideoFrameLog.Read(input.VideoMimeType, input.VideoData.Span) is not { } frame)
+            {
+                // A blob that is not a base64 JPEG or PNG image is an invalid argument.
+                await lifetime.CloseAsync(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument).ConfigureAwait(false);
+                return;
+            }
+
+            Started = true;
+            record.RecordVideoFrame(frame);
+            turns.Frames.Add(frame);
         }
 
         if (input.Text is { } text)

@@ -21,6 +21,16 @@ internal static class SetupReader
         "proactivity", "historyConfig", "explicitVadSignal", "safetySettings",
     };
 
+    private static readonly string[] MediaResolutions =
+        ["MEDIA_RESOLUTION_UNSPECIFIED", "MEDIA_RESOLUTION_LOW", "MEDIA_RESOLUTION_MEDIUM", "MEDIA_RESOLUTION_HIGH"];
+
+    private static readonly string[] TurnCoverages =
+        ["TURN_COVERAGE_UNSPECIFIED", "TURN_INCLUDES_ONLY_ACTIVITY", "TURN_INCLUDES_ALL_INPUT", "TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO"];
+
+    // An enum value the service does not know is an invalid argument.
+    private static bool IsOneOf(JsonElement value, string[] names) =>
+        value.ValueKind == JsonValueKind.String && Array.IndexOf(names, value.GetString()) >= 0;
+
     private static SetupRejection InvalidArgument => new(WebSocketCloseStatus.InvalidPayloadData, EmulatorCloseReasons.InvalidArgument);
 
     /// <summary>Reads <paramref name="message"/> (<c>{"setup":{…}}</c>); records the setup and its functions on <paramref name="record"/> as they are read.</summary>
@@ -86,6 +96,11 @@ internal static class SetupReader
                 textModality = text;
             }
 
+            if (TryGet(generation, "mediaResolution", out var resolution) && !IsOneOf(resolution, MediaResolutions))
+            {
+                return null;
+            }
+
             // Gemini 3.x with affective dialog never completes setup (a fatal setup error seen in the wild).
             suppressSetupComplete |= gen3 && TryGet(generation, "enableAffectiveDialog", out _);
         }
@@ -101,6 +116,11 @@ internal static class SetupReader
             {
                 silence = TimeSpan.FromMilliseconds(ms);
             }
+        }
+
+        if (TryGet(setup, "realtimeInputConfig", out var inputConfig) && TryGet(inputConfig, "turnCoverage", out var coverage) && !IsOneOf(coverage, TurnCoverages))
+        {
+            return null;
         }
 
         var historySeed = false;
@@ -133,7 +153,21 @@ internal static class SetupReader
 
                     string? description = TryGet(declaration, "description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
                     string? parameters = TryGet(declaration, "parametersJsonSchema", out var p) || TryGet(declaration, "parameters", out p) ? p.GetRawText() : null;
-                    functions.Add(new EmulatorFunctionDeclaration(fname.GetString()!, description, parameters));
+                    var nonBlocking = false;
+                    if (TryGet(declaration, "behavior", out var behavior))
+                    {
+                        // An enum: a name or its number; anything else fails the proto's JSON parsing.
+                        switch (ProtoEnum(behavior, "UNSPECIFIED", "BLOCKING", "NON_BLOCKING"))
+                        {
+                            case 2:
+                                nonBlocking = true;
+                                break;
+                            case < 0:
+                                return null;
+                        }
+                    }
+
+                    functions.Add(new EmulatorFunctionDeclaration(fname.GetString()!, description, parameters) { NonBlocking = nonBlocking });
                 }
             }
 

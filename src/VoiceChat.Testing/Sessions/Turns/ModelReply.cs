@@ -1,5 +1,6 @@
 using VoiceChat.Testing.Audio;
 using VoiceChat.Testing.Sessions.Faults;
+using VoiceChat.Testing.Sessions.Input;
 using VoiceChat.Testing.Sessions.Resumption;
 using VoiceChat.Testing.Sessions.Setup;
 using VoiceChat.Testing.Sessions.Tools;
@@ -11,7 +12,10 @@ namespace VoiceChat.Testing.Sessions.Turns;
 /// The emulated model's side of a turn, as <c>setup</c> configured it: the input transcription of what
 /// it heard, a tool call and the wait for its response, then the reply (an echo of the audio, or speech
 /// that names the turn) in paced chunks with its output transcription, <c>generationComplete</c>,
-/// <c>turnComplete</c> with usage and a new resumption handle. One reply runs at a time (see <see cref="TurnController"/>).
+/// <c>turnComplete</c> with usage and a new resumption handle. A call of a <c>NON_BLOCKING</c> function is
+/// not waited for: the same turn goes on with speech that says the call was made, and its result comes
+/// later as a turn of its own (or silently into context, mentioned by the next reply).
+/// One reply runs at a time (see <see cref="TurnController"/>).
 /// </summary>
 internal sealed class ModelReply(
     LiveApiEmulator emulator,
@@ -22,6 +26,7 @@ internal sealed class ModelReply(
     SessionResumption resumption,
     FaultInjector faults)
 {
+    private readonly System.Collections.Concurrent.ConcurrentQueue<EmulatorToolResponse> _silentResults = new();
     private volatile bool _turnOpen;
     private int _connectionTurns;
 
@@ -32,6 +37,16 @@ internal sealed class ModelReply(
     /// <summary>Plans the tool call a user turn makes: a rule the test added or scripted, matched against what the user said.</summary>
     public ToolCallPlan? PlanToolCall(TurnInput input) =>
         ToolCallPlan.ForRule(emulator.TakeToolCall(input.UserText), setup.Functions, record.Backend);
+
+    /// <summary>Whether a model turn is open (the model is speaking, or a blocking call holds the turn).</summary>
+    public bool TurnOpen => _turnOpen;
+
+    /// <summary>A <c>SILENT</c> result: into the context without a word; the next reply mentions it.</summary>
+    public void RememberSilently(EmulatorToolResponse result)
+    {
+        resumption.Conversation?.AddHistory($"tool: {result.Name} returned {result.ResponseJson}");
+        _silentResults.Enqueue(result);
+    }
 
     /// <summary>Marks the open model turn as closed (by an interruption or a cancellation); false when none is open.</summary>
     public bool CloseOpenTurn()
@@ -50,6 +65,13 @@ internal sealed class ModelReply(
     {
         var conversation = resumption.Conversation!;
         var turnNumber = conversation.StartTurn();
+
+        // Silent results this reply knows: those that came before it started (never one of its own call).
+        var known = string.Empty;
+        while (_silentResults.TryDequeue(out var silent))
+        {
+            known += $" I also know that {silent.Name} returned {silent.ResponseJson}.";
+        }
 
         var connectionTurn = Interlocked.Increment(ref _connectionTurns);
         var vertex = record.Backend == GeminiBackend.VertexAI;
@@ -76,9 +98,23 @@ internal sealed class ModelReply(
         var promptModality = input.Audio is not null ? "AUDIO" : "TEXT";
         string replyText;
         byte[] replyAudio;
-        if (call is not null)
+        if (call is not null && setup.Functions.Any(f => f.NonBlocking && f.Name == call.Name))
         {
-            var pending = toolCalls.Add(call);
+            // NON_BLOCKING: the call goes out and the model keeps talking in the same turn.
+            _ = toolCalls.Add(call, nonBlocking: true);
+            record.RecordToolCall(call.Id);
+            await sender.SendJsonAsync((call.Id, call.Name, call.ArgumentsJson), ServerMessages.ToolCall).ConfigureAwait(false);
+            replyText = $"Turn {turnNumber}: I asked {call.Name} and will tell you what it says; meanwhile, let us go on talking.";
+            replyAudio = PcmAudio.SynthesizeSpeech(SpeechDuration(replyText));
+        }
+        else if (input.ToolResult is { } result)
+        {
+            replyText = $"Turn {turnNumber}: {result.Name} returned {result.ResponseJson}.";
+            replyAudio = PcmAudio.SynthesizeSpeech(SpeechDuration(replyText));
+        }
+        else if (call is not null)
+        {
+            var pending = toolCalls.Add(call, nonBlocking: false);
 
             record.RecordToolCall(call.Id);
             await sender.SendJsonAsync((call.Id, call.Name, call.ArgumentsJson), ServerMessages.ToolCall).ConfigureAwait(false);
@@ -114,15 +150,16 @@ internal sealed class ModelReply(
         }
         else if (input.Audio is not null)
         {
-            replyText = $"Turn {turnNumber}: I heard {TurnInput.FormatSeconds(input.AudioDuration)} seconds of audio.";
+            replyText = $"Turn {turnNumber}: I heard {TurnInput.FormatSeconds(input.AudioDuration)} seconds of audio.{VideoFrameLog.Describe(input.Frames)}";
             replyAudio = PcmAudio.Resample(input.Audio, input.SampleRate, PcmAudio.OutputSampleRate);
         }
         else
         {
-            replyText = $"Turn {turnNumber}: you said \"{input.UserText}\".";
+            replyText = $"Turn {turnNumber}: you said \"{input.UserText}\".{VideoFrameLog.Describe(input.Frames)}";
             replyAudio = PcmAudio.SynthesizeSpeech(SpeechDuration(replyText));
         }
 
+        replyText += known;
         if (Options.ReplyLatency > TimeSpan.Zero)
         {
             await Task.Delay(Options.ReplyLatency, Time, cancellationToken).ConfigureAwait(false);

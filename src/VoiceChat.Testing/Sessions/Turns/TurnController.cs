@@ -1,3 +1,4 @@
+using VoiceChat.Testing.Sessions.Input;
 using VoiceChat.Testing.Sessions.Resumption;
 using VoiceChat.Testing.Sessions.Tools;
 using VoiceChat.Testing.Wire;
@@ -18,6 +19,9 @@ internal sealed class TurnController(
     private Task? _replyTask;
     private CancellationTokenSource? _replyCts;
 
+    /// <summary>Video frames received since the last user turn started; the next turn takes them.</summary>
+    public VideoFrameLog Frames { get; } = new();
+
     /// <summary>Setup is complete: turns are spoken by <paramref name="reply"/>.</summary>
     public void Use(ModelReply reply) => _reply = reply;
 
@@ -37,11 +41,63 @@ internal sealed class TurnController(
                 await InterruptLockedAsync().ConfigureAwait(false);
             }
 
-            var reply = _reply!;
-            var call = forcedCall ?? reply.PlanToolCall(input);
-            var cts = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token, lifetime.Closing);
-            _replyCts = cts;
-            _replyTask = Task.Run(() => reply.RunAsync(input, call, cts.Token));
+            if (input != TurnInput.None)
+            {
+                input = input.WithFrames(Frames.Take());
+            }
+
+            StartReplyLocked(input, forcedCall ?? _reply!.PlanToolCall(input));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A non-blocking call's result arrived with <paramref name="scheduling"/>: <c>INTERRUPT</c> cuts the model off
+    /// (<c>interrupted</c>) and speaks about it now, <c>WHEN_IDLE</c> speaks about it after the current reply,
+    /// <c>SILENT</c> only puts it into context.
+    /// </summary>
+    public async Task DeliverToolResultAsync(EmulatorToolResponse result, string scheduling)
+    {
+        await _gate.WaitAsync(lifetime.Token).ConfigureAwait(false);
+        try
+        {
+            if (lifetime.IsClosing || _reply is not { } reply)
+            {
+                return;
+            }
+
+            var input = TurnInput.ForToolResult(result);
+            switch (scheduling)
+            {
+                case "SILENT":
+                    reply.RememberSilently(result);
+                    break;
+                case "INTERRUPT":
+                    await InterruptLockedAsync(cancelToolCalls: false).ConfigureAwait(false);
+                    StartReplyLocked(input, call: null);
+                    break;
+                default:
+                    if (_replyTask is { IsCompleted: false } speaking)
+                    {
+                        // After the current reply, under its token: a barge-in stops both.
+                        var token = _replyCts!.Token;
+                        _replyTask = Task.Run(async () =>
+                        {
+                            await speaking.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                            await reply.RunAsync(input, null, token).ConfigureAwait(false);
+                        });
+                    }
+                    else
+                    {
+                        await StopReplyLockedAsync().ConfigureAwait(false);
+                        StartReplyLocked(input, call: null);
+                    }
+
+                    break;
+            }
         }
         finally
         {
@@ -72,6 +128,14 @@ internal sealed class TurnController(
             if (!toolCalls.Any)
             {
                 return [];
+            }
+
+            if (!toolCalls.AnyBlocking)
+            {
+                // Only non-blocking calls: the model is not waiting for them and goes on talking.
+                var withdrawn = toolCalls.CancelAll();
+                await lifetime.Sender.SendJsonAsync(withdrawn, ServerMessages.ToolCallCancellation).ConfigureAwait(false);
+                return withdrawn;
             }
 
             await StopReplyLockedAsync().ConfigureAwait(false);
@@ -112,7 +176,15 @@ internal sealed class TurnController(
         }
     }
 
-    private async Task InterruptLockedAsync()
+    private void StartReplyLocked(TurnInput input, ToolCallPlan? call)
+    {
+        var reply = _reply!;
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token, lifetime.Closing);
+        _replyCts = cts;
+        _replyTask = Task.Run(() => reply.RunAsync(input, call, cts.Token));
+    }
+
+    private async Task InterruptLockedAsync(bool cancelToolCalls = true)
     {
         if (_replyTask is null)
         {
@@ -120,10 +192,14 @@ internal sealed class TurnController(
         }
 
         await StopReplyLockedAsync().ConfigureAwait(false);
-        var ids = toolCalls.CancelAll();
-        if (ids.Count > 0 && options.CancelToolCallsOnBargeIn)
+        if (cancelToolCalls)
         {
-            await lifetime.Sender.SendJsonAsync(ids, ServerMessages.ToolCallCancellation).ConfigureAwait(false);
+            // A non-blocking call outlives the model's turn: only cutting the model off withdraws it.
+            var ids = toolCalls.CancelAll(blockingOnly: !_reply!.TurnOpen);
+            if (ids.Count > 0 && options.CancelToolCallsOnBargeIn)
+            {
+                await lifetime.Sender.SendJsonAsync(ids, ServerMessages.ToolCallCancellation).ConfigureAwait(false);
+            }
         }
 
         if (_reply!.CloseOpenTurn())

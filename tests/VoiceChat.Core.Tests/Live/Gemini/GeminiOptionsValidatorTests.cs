@@ -32,6 +32,20 @@ public sealed class GeminiOptionsValidatorTests
     }
 
     [Fact]
+    public void Video_settings_out_of_their_enums_are_named()
+    {
+        var message = Validate(o =>
+        {
+            o.ApiKey = "k";
+            o.MediaResolution = (MediaResolution)7;
+            o.TurnCoverage = (TurnCoverage)9;
+        });
+
+        message.Should().Contain("VoiceChat:Gemini:MediaResolution").And.Contain("VoiceChat:Gemini:TurnCoverage");
+        Validate(o => { o.ApiKey = "k"; o.MediaResolution = MediaResolution.High; o.TurnCoverage = TurnCoverage.AllInput; }).Should().BeNull();
+    }
+
+    [Fact]
     public void Bad_values_are_named()
     {
         var message = Validate(o =>

@@ -174,6 +174,27 @@ public sealed class GeminiServerMessageReaderTests
     }
 
     [Fact]
+    public void Usage_counts_by_modality_are_read_with_either_backends_names()
+    {
+        var developer = Read("""
+            {"usageMetadata":{"promptTokenCount":30,"responseTokenCount":50,"totalTokenCount":80,
+              "promptTokensDetails":[{"modality":"AUDIO","tokenCount":25},{"modality":"TEXT","tokenCount":5}],
+              "responseTokensDetails":[{"modality":"AUDIO","tokenCount":50}]}}
+            """).Single().Usage!;
+        developer.PromptByModality.Should().Equal(new Dictionary<string, int> { ["AUDIO"] = 25, ["TEXT"] = 5 });
+        developer.ResponseByModality.Should().Equal(new Dictionary<string, int> { ["AUDIO"] = 50 });
+
+        var vertex = Read("""
+            {"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":4,"totalTokenCount":7,
+              "promptTokensDetails":[{"modality":"TEXT","tokenCount":3},{"modality":"TEXT"},{"tokenCount":9}],
+              "candidatesTokensDetails":[{"modality":"AUDIO","tokenCount":4}],"trafficType":"ON_DEMAND"}}
+            """).Single().Usage!;
+        vertex.ResponseTokens.Should().Be(4);
+        vertex.PromptByModality.Should().Equal(new Dictionary<string, int> { ["TEXT"] = 3 }, "a detail without a modality is skipped, one without a count counts 0");
+        vertex.ResponseByModality.Should().Equal(new Dictionary<string, int> { ["AUDIO"] = 4 });
+    }
+
+    [Fact]
     public void Non_pcm_inline_data_is_dropped()
     {
         Read("""{"serverContent":{"modelTurn":{"parts":[{"inlineData":{"mimeType":"image/png","data":"AQI="}}]}}}""").Should().BeEmpty();

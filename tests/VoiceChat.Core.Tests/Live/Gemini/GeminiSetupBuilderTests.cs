@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 using VoiceChat.Live;
 using VoiceChat.Live.Gemini;
+using VoiceChat.Tools;
 
 namespace VoiceChat.Tests.Live.Gemini;
 
@@ -19,7 +20,7 @@ public sealed class GeminiSetupBuilderTests
     public void Developer_api_gemini_2_5_defaults_with_a_tool()
     {
         var options = new GeminiOptions { ThinkingBudget = 0, ThinkingLevel = "LOW", EnableAffectiveDialog = true, ProactiveAudio = true };
-        var json = GeminiSetupBuilder.Build(options, Session(), "models/gemini-2.5-flash-native-audio-preview-12-2025", [WeatherTool()], null);
+        var json = GeminiSetupBuilder.Build(options, Session(), "models/gemini-2.5-flash-native-audio-preview-12-2025", [new ToolRegistration(WeatherTool())], null);
 
         AssertGolden("setup-developer-2.5.json", json);
     }
@@ -82,6 +83,25 @@ public sealed class GeminiSetupBuilderTests
         var json = GeminiSetupBuilder.Build(options, Session(instruction: null, voice: null), "models/gemini-2.5-flash-native-audio-preview-12-2025", [], null);
 
         AssertGolden("setup-automatic-detection.json", json);
+    }
+
+    [Theory]
+    [InlineData(MediaResolution.Low, TurnCoverage.OnlyActivity, "MEDIA_RESOLUTION_LOW", "TURN_INCLUDES_ONLY_ACTIVITY")]
+    [InlineData(MediaResolution.Medium, TurnCoverage.AllInput, "MEDIA_RESOLUTION_MEDIUM", "TURN_INCLUDES_ALL_INPUT")]
+    [InlineData(MediaResolution.High, TurnCoverage.AudioActivityAndAllVideo, "MEDIA_RESOLUTION_HIGH", "TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO")]
+    public void A_video_session_has_compression_even_when_it_is_off_and_sends_the_video_settings(
+        MediaResolution resolution, TurnCoverage coverage, string resolutionValue, string coverageValue)
+    {
+        var options = new GeminiOptions { ContextWindowCompression = false, MediaResolution = resolution, TurnCoverage = coverage };
+        var video = new LiveSessionSetup(Session().Request with { Video = true }, null, null, null);
+
+        var setup = JsonNode.Parse(GeminiSetupBuilder.Build(options, video, "models/gemini-2.5-flash-native-audio-preview-12-2025", [], null))!["setup"]!;
+        var audioOnly = JsonNode.Parse(GeminiSetupBuilder.Build(options, Session(), "models/gemini-2.5-flash-native-audio-preview-12-2025", [], null))!["setup"]!;
+
+        setup["contextWindowCompression"]!["slidingWindow"].Should().NotBeNull();
+        audioOnly["contextWindowCompression"].Should().BeNull();
+        setup["generationConfig"]!["mediaResolution"]!.GetValue<string>().Should().Be(resolutionValue);
+        setup["realtimeInputConfig"]!["turnCoverage"]!.GetValue<string>().Should().Be(coverageValue);
     }
 
     private static void AssertGolden(string name, byte[] actualJson)
