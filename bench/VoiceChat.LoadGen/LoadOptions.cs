@@ -75,7 +75,7 @@ internal sealed class LoadOptions
     /// <summary>How many times each session cuts its connection (abort, no close frame) and resumes during the steady state; implies counting.</summary>
     public int ResumeCuts { get; private set; }
 
-    public string GeminiModel { get; private set; } = "gemini-2.5-flash-native-audio-preview-12-2025";
+    public string GeminiModel { get; private set; } = "gemini-3.8-live";
 
     public int FrameBytes => SampleRate / 1000 * FrameMilliseconds * 2;
 

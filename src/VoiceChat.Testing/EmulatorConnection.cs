@@ -337,7 +337,10 @@ public sealed record EmulatorVideoFrame(string MimeType, int Bytes, int? Width, 
 /// <param name="ParametersJson">The <c>parametersJsonSchema</c> (or else <c>parameters</c>) as JSON text, if any.</param>
 public sealed record EmulatorFunctionDeclaration(string Name, string? Description, string? ParametersJson)
 {
-    /// <summary>Declared with <c>behavior: NON_BLOCKING</c>: the model goes on talking while the call runs.</summary>
+    /// <summary>
+    /// Runs non-blocking: the model goes on talking while the call runs. Declared with <c>behavior: NON_BLOCKING</c>,
+    /// or on Gemini 3.8 without <c>behavior: BLOCKING</c> (non-blocking is its default).
+    /// </summary>
     public bool NonBlocking { get; init; }
 }
 

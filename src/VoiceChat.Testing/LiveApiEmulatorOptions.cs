@@ -12,6 +12,8 @@ public sealed class LiveApiEmulatorOptions
     /// <summary>The model ids the emulator knows, as listed in the Live API reference (Developer API and Vertex AI).</summary>
     public static IReadOnlyList<string> DefaultKnownModels { get; } =
     [
+        "gemini-3.8-live",
+        "gemini-3.8-live-extended-thinking",
         "gemini-3.1-flash-live-preview",
         "gemini-2.5-flash-native-audio-preview-12-2025",
         "gemini-2.5-flash-native-audio-preview-09-2025",

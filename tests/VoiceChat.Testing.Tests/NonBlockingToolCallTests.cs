@@ -12,6 +12,9 @@ public sealed class NonBlockingToolCallTests
 {
     private const string NonBlockingTools = ""","outputAudioTranscription":{},"tools":[{"functionDeclarations":[{"name":"get_weather","description":"Weather","behavior":"NON_BLOCKING"},{"name":"book_table","description":"Books","behavior":"BLOCKING"}]}]""";
 
+    // The same two functions for Gemini 3.8: the first without a behavior (non-blocking by default), the second BLOCKING.
+    private const string Gemini38Tools = ""","outputAudioTranscription":{},"tools":[{"functionDeclarations":[{"name":"get_weather","description":"Weather"},{"name":"book_table","description":"Books","behavior":"BLOCKING"}]}]""";
+
     private static string Transcript(IEnumerable<ServerMessage> messages) => string.Concat(messages.Select(m => m.Transcription(false)?.Text));
 
     private static string Response(string id, string scheduling, string name = "get_weather") =>
@@ -29,6 +32,18 @@ public sealed class NonBlockingToolCallTests
         Transcript(turn).Should().Contain("I asked get_weather");
         talk.Connection.FunctionDeclarations.Select(f => f.NonBlocking).Should().Equal(true, false);
         talk.Connection.ToolResponses.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task On_gemini_3_8_a_function_without_a_behavior_is_non_blocking_and_a_blocking_one_stays_blocking()
+    {
+        await using var talk = await Talk.StartAsync(Gemini38Tools, "gemini-3.8-live");
+
+        await talk.AskForWeatherAsync();
+        var turn = await talk.RunUntilTurnCompleteAsync();
+
+        turn.Count(m => m.Audio is not null).Should().BeGreaterThan(1, "the model speaks on without the result");
+        talk.Connection.FunctionDeclarations.Select(f => f.NonBlocking).Should().Equal(true, false);
     }
 
     [Fact]
@@ -154,7 +169,7 @@ public sealed class NonBlockingToolCallTests
         client.CloseStatus.Should().Be(WebSocketCloseStatus.InvalidPayloadData);
     }
 
-    /// <summary>An emulator on a fake clock with one connection set up with <see cref="NonBlockingTools"/>.</summary>
+    /// <summary>An emulator on a fake clock with one connection set up with <see cref="NonBlockingTools"/> (or other tools and model).</summary>
     private sealed class Talk : IAsyncDisposable
     {
         private Talk(LiveApiEmulator emulator, FakeTimeProvider time, LiveTestClient client)
@@ -172,11 +187,11 @@ public sealed class NonBlockingToolCallTests
 
         public EmulatorConnection Connection => Emulator.Connections[0];
 
-        public static async Task<Talk> StartAsync()
+        public static async Task<Talk> StartAsync(string tools = NonBlockingTools, string model = LiveTestClient.Model25)
         {
             var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
             var emulator = await Emulators.StartAsync(o => o.TimeProvider = time);
-            return new Talk(emulator, time, await LiveTestClient.StartAsync(emulator, NonBlockingTools));
+            return new Talk(emulator, time, await LiveTestClient.StartAsync(emulator, tools, model));
         }
 
         /// <summary>A user turn that makes the model call <c>get_weather</c>; returns the call id.</summary>

@@ -13,6 +13,7 @@ if (!baseUrl) {
 
 const DEV_MODEL = 'gemini-2.5-flash-native-audio-preview-12-2025';
 const VERTEX_MODEL = 'gemini-live-2.5-flash-native-audio';
+const LIVE_38_MODEL = 'gemini-3.8-live'; // the relay's default
 const WAIT_MS = 30_000;
 
 const weatherTool = {
@@ -258,4 +259,25 @@ test('Developer API: video frames sent with sendRealtimeInput({ video }) are acc
   } finally {
     session.close();
   }
+});
+
+test('Developer API: gemini-3.8-live runs a function without a behavior non-blocking, and refuses a thinkingConfig', { timeout: 60_000 }, async () => {
+  const ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl } });
+  const inbox = new Inbox();
+  const session = await connect(ai, LIVE_38_MODEL, inbox);
+  try {
+    session.sendRealtimeInput({ text: 'What is the weather in Paris?' });
+    const untilCall = await inbox.waitFor(m => m.toolCall, 'the tool call');
+    assert.equal(untilCall.at(-1).toolCall.functionCalls[0].name, 'get_weather');
+    const sameTurn = await inbox.waitFor(isTurnComplete, 'the rest of the turn of the call');
+    assert.match(outputText(sameTurn), /I asked get_weather/, 'non-blocking is the model\'s default');
+  } finally {
+    session.close();
+  }
+
+  const refusedInbox = new Inbox();
+  connect(ai, LIVE_38_MODEL, refusedInbox, { thinkingConfig: { thinkingBudget: 1024 } }).catch(() => {});
+  await refusedInbox.waitFor(() => false, 'the close').catch(() => {});
+  assert.equal(refusedInbox.closed?.code, 1007);
+  assert.match(refusedInbox.closed.reason, /^thinking_config is not supported for gemini-3\.8-live/);
 });

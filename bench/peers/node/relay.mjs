@@ -16,7 +16,7 @@ function option(name, fallback) {
 const host = option('host', '127.0.0.1');
 const port = Number(option('port', '8081'));
 const baseUrl = option('gemini-base-url', process.env.VOICECHAT_GEMINI_BASE_URL ?? 'http://127.0.0.1:9000');
-const model = option('model', 'gemini-2.5-flash-native-audio-preview-12-2025');
+const model = option('model', 'gemini-3.8-live'); // VoiceChat's default model, so every relay asks for the same one
 const maxFrameBytes = 64 * 1024;
 const sampleRates = new Set([8000, 16000, 24000, 48000]);
 

@@ -160,7 +160,7 @@ async def main():
     parser.add_argument("--port", type=int, default=8082)
     parser.add_argument("--gemini-base-url", default="http://127.0.0.1:9000")
     parser.add_argument("--api-key", default="bench")
-    parser.add_argument("--model", default="gemini-2.5-flash-native-audio-preview-12-2025")
+    parser.add_argument("--model", default="gemini-3.8-live")  # VoiceChat's default model, so every relay asks for the same one
     config = parser.parse_args()
     base = config.gemini_base_url.rstrip("/")
     config.gemini_url = base.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + GEMINI_PATH

@@ -32,7 +32,9 @@ internal enum GeminiFeatureSupport
 
 /// <summary>
 /// What one Live model accepts in <c>setup</c> on one backend. <see cref="VideoInput"/> covers <c>realtimeInput.video</c>
-/// and <c>generationConfig.mediaResolution</c>.
+/// and <c>generationConfig.mediaResolution</c>. <see cref="NonBlockingTools"/> says whether
+/// the model takes <c>NON_BLOCKING</c> functions, <see cref="BlockingTools"/> whether it takes blocking ones, and
+/// <see cref="NonBlockingByDefault"/> whether a function declared without a behavior runs non-blocking.
 /// </summary>
 internal sealed record GeminiModelCapabilities(
     string Id,
@@ -44,6 +46,8 @@ internal sealed record GeminiModelCapabilities(
     GeminiFeatureSupport AffectiveDialog,
     GeminiFeatureSupport ProactiveAudio,
     bool NonBlockingTools,
+    bool BlockingTools,
+    bool NonBlockingByDefault,
     bool VideoInput,
     FrozenSet<string> Voices)
 {
@@ -70,11 +74,11 @@ internal sealed record GeminiModelCapabilities(
 /// </summary>
 internal static partial class GeminiModelCatalog
 {
-    /// <summary>The default model of the Developer API: its newest native-audio Live model of the Gemini 2.5 line.</summary>
-    public const string DeveloperApiDefault = "gemini-2.5-flash-native-audio-preview-12-2025";
+    /// <summary>The default model of the Developer API: its newest generally available native-audio Live model.</summary>
+    public const string DeveloperApiDefault = "gemini-3.8-live";
 
-    /// <summary>The default model of Vertex AI: its generally available native-audio Live model of the Gemini 2.5 line.</summary>
-    public const string VertexDefault = "gemini-live-2.5-flash-native-audio";
+    /// <summary>The default model of Vertex AI: its newest generally available native-audio Live model.</summary>
+    public const string VertexDefault = "gemini-3.8-live";
 
     // The 8 voices of half-cascade models (Vertex AI model pages).
     private static readonly FrozenSet<string> HalfCascadeVoices = Names(
@@ -93,8 +97,8 @@ internal static partial class GeminiModelCatalog
     private static readonly FrozenDictionary<(GeminiBackend, string), GeminiModelCapabilities> Models = new GeminiModelCapabilities[]
     {
         // Developer API
-        Gemini38Live(GeminiBackend.DeveloperApi, "gemini-3.8-live", GeminiThinkingControl.None, NoLevels, affectiveDialog: GeminiFeatureSupport.Unsupported),
-        Gemini38Live(GeminiBackend.DeveloperApi, "gemini-3.8-live-extended-thinking", GeminiThinkingControl.Level, ExtendedThinkingLevels, affectiveDialog: GeminiFeatureSupport.Unsupported),
+        Gemini38Live(GeminiBackend.DeveloperApi, "gemini-3.8-live", GeminiThinkingControl.None, NoLevels, affectiveDialog: GeminiFeatureSupport.Unsupported, blockingTools: true),
+        Gemini38Live(GeminiBackend.DeveloperApi, "gemini-3.8-live-extended-thinking", GeminiThinkingControl.Level, ExtendedThinkingLevels, affectiveDialog: GeminiFeatureSupport.Unsupported, blockingTools: false),
         Gemini31Live(GeminiBackend.DeveloperApi),
         Gemini25NativeAudio(GeminiBackend.DeveloperApi, "gemini-2.5-flash-native-audio-preview-12-2025", ga: false, nonBlockingTools: true),
         Gemini25NativeAudio(GeminiBackend.DeveloperApi, "gemini-2.5-flash-native-audio-preview-09-2025", ga: false, nonBlockingTools: true),
@@ -103,7 +107,7 @@ internal static partial class GeminiModelCatalog
         HalfCascade(GeminiBackend.DeveloperApi, "gemini-2.0-flash-live-001", nonBlockingTools: true),
 
         // Vertex AI: no NON_BLOCKING tools on any model before 3.8 (reference §2d).
-        Gemini38Live(GeminiBackend.VertexAI, "gemini-3.8-live", GeminiThinkingControl.None, NoLevels, affectiveDialog: GeminiFeatureSupport.AlwaysOn),
+        Gemini38Live(GeminiBackend.VertexAI, "gemini-3.8-live", GeminiThinkingControl.None, NoLevels, affectiveDialog: GeminiFeatureSupport.AlwaysOn, blockingTools: true),
         Gemini31Live(GeminiBackend.VertexAI),
         Gemini25NativeAudio(GeminiBackend.VertexAI, "gemini-live-2.5-flash-native-audio", ga: true, nonBlockingTools: false),
         Gemini25NativeAudio(GeminiBackend.VertexAI, "gemini-live-2.5-flash-preview-native-audio-09-2025", ga: false, nonBlockingTools: false),
@@ -187,19 +191,32 @@ internal static partial class GeminiModelCatalog
         }
     }
 
-    /// <summary>The tools declared non-blocking when the model runs every tool blocking, one message per tool naming it and the model.</summary>
+    /// <summary>
+    /// The tools the model cannot run as added, one message per tool naming it and the model: non-blocking tools
+    /// on a model that runs every tool blocking, blocking tools on a model that runs only non-blocking ones.
+    /// </summary>
     public static IEnumerable<string> CheckTools(GeminiModelCapabilities model, IEnumerable<ToolRegistration> tools, string section)
     {
-        if (model.NonBlockingTools)
+        foreach (var tool in tools)
         {
-            yield break;
-        }
-
-        foreach (var tool in tools.Where(t => t.NonBlocking))
-        {
-            yield return $"The tool '{tool.Tool.Name}' is added with VoiceToolOptions.NonBlocking, which the model '{model.Id}' ({section}:Model) does not support; add it as a blocking tool or choose a model that runs non-blocking tools.";
+            if (tool.NonBlocking && !model.NonBlockingTools)
+            {
+                yield return $"The tool '{tool.Tool.Name}' is added with VoiceToolOptions.NonBlocking, which the model '{model.Id}' ({section}:Model) does not support; add it as a blocking tool or choose a model that runs non-blocking tools.";
+            }
+            else if (!tool.NonBlocking && !model.BlockingTools)
+            {
+                yield return $"The tool '{tool.Tool.Name}' is added as a blocking tool, which the model '{model.Id}' ({section}:Model) does not support (it runs only non-blocking tools); add it with VoiceToolOptions.NonBlocking or choose a model that runs blocking tools.";
+            }
         }
     }
+
+    /// <summary>
+    /// Whether a blocking tool is declared with an explicit <c>"behavior":"BLOCKING"</c>: on a known model whose
+    /// functions are non-blocking unless declared otherwise, so a tool means the same on every model. Other models
+    /// (older ones, and unknown ones, which are used as configured) get no behavior: their own default.
+    /// </summary>
+    public static bool DeclaresBlocking(GeminiBackend backend, string model) =>
+        Find(backend, model) is { NonBlockingByDefault: true };
 
     /// <summary>
     /// What a session's own settings (after the client's values and session hooks) would make the model refuse;
@@ -242,21 +259,22 @@ internal static partial class GeminiModelCatalog
         _ => "; it takes no thinking setting",
     };
 
-    private static GeminiModelCapabilities Gemini38Live(GeminiBackend backend, string id, GeminiThinkingControl thinking, FrozenSet<string> levels, GeminiFeatureSupport affectiveDialog) =>
+    // Gemini 3.8 runs functions non-blocking unless declared BLOCKING; extended thinking runs them non-blocking only.
+    private static GeminiModelCapabilities Gemini38Live(GeminiBackend backend, string id, GeminiThinkingControl thinking, FrozenSet<string> levels, GeminiFeatureSupport affectiveDialog, bool blockingTools) =>
         new(id, backend, NativeAudio: true, GenerallyAvailable: true, thinking, levels, affectiveDialog,
-            ProactiveAudio: GeminiFeatureSupport.AlwaysOn, NonBlockingTools: true, VideoInput: true, NativeAudioVoices);
+            ProactiveAudio: GeminiFeatureSupport.AlwaysOn, NonBlockingTools: true, blockingTools, NonBlockingByDefault: true, VideoInput: true, NativeAudioVoices);
 
     private static GeminiModelCapabilities Gemini31Live(GeminiBackend backend) =>
         new("gemini-3.1-flash-live-preview", backend, NativeAudio: true, GenerallyAvailable: false, GeminiThinkingControl.Level, Gemini31Levels,
-            GeminiFeatureSupport.Unsupported, GeminiFeatureSupport.Unsupported, NonBlockingTools: false, VideoInput: true, NativeAudioVoices);
+            GeminiFeatureSupport.Unsupported, GeminiFeatureSupport.Unsupported, NonBlockingTools: false, BlockingTools: true, NonBlockingByDefault: false, VideoInput: true, NativeAudioVoices);
 
     private static GeminiModelCapabilities Gemini25NativeAudio(GeminiBackend backend, string id, bool ga, bool nonBlockingTools) =>
         new(id, backend, NativeAudio: true, GenerallyAvailable: ga, GeminiThinkingControl.Budget, NoLevels,
-            GeminiFeatureSupport.Optional, GeminiFeatureSupport.Optional, nonBlockingTools, VideoInput: true, NativeAudioVoices);
+            GeminiFeatureSupport.Optional, GeminiFeatureSupport.Optional, nonBlockingTools, BlockingTools: true, NonBlockingByDefault: false, VideoInput: true, NativeAudioVoices);
 
     private static GeminiModelCapabilities HalfCascade(GeminiBackend backend, string id, bool nonBlockingTools) =>
         new(id, backend, NativeAudio: false, GenerallyAvailable: false, GeminiThinkingControl.None, NoLevels,
-            GeminiFeatureSupport.Unsupported, GeminiFeatureSupport.Unsupported, nonBlockingTools, VideoInput: true, HalfCascadeVoices);
+            GeminiFeatureSupport.Unsupported, GeminiFeatureSupport.Unsupported, nonBlockingTools, BlockingTools: true, NonBlockingByDefault: false, VideoInput: true, HalfCascadeVoices);
 
     private static FrozenSet<string> Names(params string[] names) => names.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 

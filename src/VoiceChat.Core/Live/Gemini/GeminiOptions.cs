@@ -102,8 +102,9 @@ public sealed class GeminiOptions
     public string? CredentialsFile { get; set; }
 
     /// <summary>
-    /// The model id, without <c>models/</c> or a Vertex path. Default: the backend's native-audio model,
-    /// <c>gemini-2.5-flash-native-audio-preview-12-2025</c> (Developer API) or <c>gemini-live-2.5-flash-native-audio</c> (Vertex AI).
+    /// The model id, without <c>models/</c> or a Vertex path. Default: the newest generally available native-audio
+    /// Live model, <c>gemini-3.8-live</c>, on both backends (pin <c>gemini-2.5-flash-native-audio-preview-12-2025</c> or
+    /// <c>gemini-live-2.5-flash-native-audio</c> to keep the Gemini 2.5 behaviour).
     /// The options are checked at start-up against what a known model accepts; an unknown model id is used unchecked (with a warning).
     /// </summary>
     public string? Model { get; set; }

@@ -40,6 +40,7 @@ internal static class GeminiSetupBuilder
                 json.WriteStartArray("tools");
                 json.WriteStartObject();
                 json.WriteStartArray("functionDeclarations");
+                var declareBlocking = GeminiModelCatalog.DeclaresBlocking(options.Backend, modelName);
                 foreach (var registration in tools)
                 {
                     var tool = registration.Tool;
@@ -55,6 +56,10 @@ internal static class GeminiSetupBuilder
                     if (registration.NonBlocking)
                     {
                         json.WriteString("behavior", "NON_BLOCKING");
+                    }
+                    else if (declareBlocking)
+                    {
+                        json.WriteString("behavior", "BLOCKING");
                     }
 
                     json.WriteEndObject();

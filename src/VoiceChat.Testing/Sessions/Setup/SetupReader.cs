@@ -73,6 +73,13 @@ internal static class SetupReader
         }
 
         var gen3 = modelId.StartsWith("gemini-3", StringComparison.Ordinal);
+        var gemini38 = Gemini38Rules.Applies(modelId);
+        if (gemini38 && Gemini38Rules.CheckSetup(setup, modelId, backend) is { } refused)
+        {
+            rejection = refused;
+            return null;
+        }
+
         var textModality = false;
         var suppressSetupComplete = options.SuppressSetupComplete;
         if (TryGet(setup, "generationConfig", out var generation) && generation.ValueKind == JsonValueKind.Object)
@@ -101,11 +108,11 @@ internal static class SetupReader
                 return null;
             }
 
-            // Gemini 3.x with affective dialog never completes setup (a fatal setup error seen in the wild).
-            suppressSetupComplete |= gen3 && TryGet(generation, "enableAffectiveDialog", out _);
+            // Gemini 3.1 with affective dialog never completes setup (a fatal setup error seen in the wild).
+            suppressSetupComplete |= gen3 && !gemini38 && TryGet(generation, "enableAffectiveDialog", out _);
         }
 
-        suppressSetupComplete |= gen3 && TryGet(setup, "proactivity", out _);
+        suppressSetupComplete |= gen3 && !gemini38 && TryGet(setup, "proactivity", out _);
 
         var manualActivity = false;
         TimeSpan? silence = null;
@@ -153,21 +160,22 @@ internal static class SetupReader
 
                     string? description = TryGet(declaration, "description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
                     string? parameters = TryGet(declaration, "parametersJsonSchema", out var p) || TryGet(declaration, "parameters", out p) ? p.GetRawText() : null;
-                    var nonBlocking = false;
-                    if (TryGet(declaration, "behavior", out var behavior))
+                    // An enum: a name or its number; anything else fails the proto's JSON parsing.
+                    var behavior = TryGet(declaration, "behavior", out var b) ? ProtoEnum(b, "UNSPECIFIED", "BLOCKING", "NON_BLOCKING") : 0;
+                    if (behavior < 0)
                     {
-                        // An enum: a name or its number; anything else fails the proto's JSON parsing.
-                        switch (ProtoEnum(behavior, "UNSPECIFIED", "BLOCKING", "NON_BLOCKING"))
-                        {
-                            case 2:
-                                nonBlocking = true;
-                                break;
-                            case < 0:
-                                return null;
-                        }
+                        return null;
                     }
 
-                    functions.Add(new EmulatorFunctionDeclaration(fname.GetString()!, description, parameters) { NonBlocking = nonBlocking });
+                    // Gemini 3.8 runs a function without a behavior non-blocking; older models run it blocking.
+                    var nonBlocking = gemini38 ? Gemini38Rules.RunsNonBlocking(behavior, modelId) : behavior == 2;
+                    if (nonBlocking is null)
+                    {
+                        rejection = Gemini38Rules.BlockingRefused(modelId, fname.GetString()!);
+                        return null;
+                    }
+
+                    functions.Add(new EmulatorFunctionDeclaration(fname.GetString()!, description, parameters) { NonBlocking = nonBlocking.Value });
                 }
             }
 

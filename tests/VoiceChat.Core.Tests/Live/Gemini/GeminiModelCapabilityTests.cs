@@ -122,7 +122,7 @@ public sealed class GeminiModelCapabilityTests
         var (failure, warnings) = Validate(GeminiBackend.VertexAI, "gemini-2.5-flash-native-audio-preview-12-2025", o => o.ThinkingLevel = "HIGH");
 
         failure.Should().BeNull();
-        warnings.Should().ContainSingle().Which.Should().Contain("other backend").And.Contain("gemini-live-2.5-flash-native-audio");
+        warnings.Should().ContainSingle().Which.Should().Contain("other backend").And.Contain("gemini-3.8-live");
     }
 
     [Fact]
@@ -141,14 +141,39 @@ public sealed class GeminiModelCapabilityTests
     }
 
     [Fact]
-    public void The_default_model_is_the_backends_own_and_passes_its_checks()
+    public void The_default_model_is_the_newest_generally_available_native_audio_model_and_passes_its_checks()
     {
-        GeminiModelCatalog.ResolveModel(new GeminiOptions()).Should().Be("gemini-2.5-flash-native-audio-preview-12-2025");
-        GeminiModelCatalog.ResolveModel(new GeminiOptions { Backend = GeminiBackend.VertexAI }).Should().Be("gemini-live-2.5-flash-native-audio");
-        GeminiModelCatalog.Find(GeminiBackend.VertexAI, GeminiModelCatalog.VertexDefault)!.GenerallyAvailable.Should().BeTrue();
+        GeminiModelCatalog.ResolveModel(new GeminiOptions()).Should().Be("gemini-3.8-live");
+        GeminiModelCatalog.ResolveModel(new GeminiOptions { Backend = GeminiBackend.VertexAI }).Should().Be("gemini-3.8-live");
+        foreach (var backend in new[] { GeminiBackend.DeveloperApi, GeminiBackend.VertexAI })
+        {
+            var model = GeminiModelCatalog.Find(backend, GeminiModelCatalog.DefaultModel(backend))!;
+            model.Should().Match<GeminiModelCapabilities>(m => m.GenerallyAvailable && m.NativeAudio);
+            model.ApiVersionForOptionalFeatures.Should().BeNull("the default model needs no particular API version");
+        }
 
         AcceptedWithoutWarning(Validate(GeminiBackend.DeveloperApi, null));
         AcceptedWithoutWarning(Validate(GeminiBackend.VertexAI, null));
+    }
+
+    [Theory]
+    [InlineData(GeminiBackend.DeveloperApi)]
+    [InlineData(GeminiBackend.VertexAI)]
+    public void Settings_of_the_previous_default_are_refused_for_the_default_model_naming_the_option(GeminiBackend backend)
+    {
+        Validate(backend, null, o => o.ThinkingBudget = 1024).Failure
+            .Should().Contain("VoiceChat:Gemini:ThinkingBudget").And.Contain("'gemini-3.8-live'").And.Contain("no thinking setting");
+        var affective = Validate(backend, null, o => { o.EnableAffectiveDialog = true; o.ApiVersion = "v1alpha"; }).Failure;
+        if (backend == GeminiBackend.DeveloperApi)
+        {
+            affective.Should().Contain("VoiceChat:Gemini:EnableAffectiveDialog").And.Contain("'gemini-3.8-live'");
+        }
+        else
+        {
+            affective.Should().BeNull("Vertex AI's gemini-3.8-live has affective dialog always on");
+        }
+
+        Validate(backend, null, o => o.ProactiveAudio = true).Failure.Should().BeNull("proactive audio is always on");
     }
 
     [Fact]

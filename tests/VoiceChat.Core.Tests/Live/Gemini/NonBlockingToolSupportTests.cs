@@ -61,6 +61,35 @@ public sealed class NonBlockingToolSupportTests
     }
 
     [Theory]
+    [InlineData(GeminiBackend.DeveloperApi, "models/gemini-3.8-live", "BLOCKING")]
+    [InlineData(GeminiBackend.VertexAI, "projects/p/locations/global/publishers/google/models/gemini-3.8-live", "BLOCKING")]
+    [InlineData(GeminiBackend.VertexAI, "projects/p/locations/global/publishers/google/models/gemini-live-2.5-flash-native-audio", null)]
+    [InlineData(GeminiBackend.DeveloperApi, "models/a-model-this-version-does-not-know", null)]
+    public void A_blocking_tool_is_declared_BLOCKING_only_on_a_model_whose_functions_are_non_blocking_by_default(GeminiBackend backend, string model, string? behavior)
+    {
+        var setup = Encoding(GeminiSetupBuilder.Build(
+            new GeminiOptions { Backend = backend },
+            new LiveSessionSetup(new LiveSessionRequest("s1", "u1", null, null, 16000, new Dictionary<string, string>(), new ClaimsPrincipal(), IsUserVerified: false), null, null, null),
+            model,
+            [new ToolRegistration(Booking)],
+            null));
+
+        var declaration = setup.GetProperty("setup").GetProperty("tools")[0].GetProperty("functionDeclarations")[0];
+        (declaration.TryGetProperty("behavior", out var wire) ? wire.GetString() : null).Should().Be(behavior);
+    }
+
+    [Fact]
+    public void A_blocking_tool_is_refused_for_a_model_that_runs_only_non_blocking_tools_naming_the_tool_the_option_and_the_model()
+    {
+        const string model = "gemini-3.8-live-extended-thinking";
+        var failure = Validate(GeminiBackend.DeveloperApi, model, new ToolRegistration(Lookup, NonBlocking: true), new ToolRegistration(Booking));
+
+        failure.Should().NotBeNull();
+        failure.Should().Contain("'book_table'").And.Contain("VoiceToolOptions.NonBlocking").And.Contain($"'{model}'").And.Contain("VoiceChat:Gemini:Model");
+        failure.Should().NotContain("get_weather", "a non-blocking tool runs on that model");
+    }
+
+    [Theory]
     [InlineData(VoiceToolScheduling.WhenIdle, "WHEN_IDLE")]
     [InlineData(VoiceToolScheduling.Interrupt, "INTERRUPT")]
     [InlineData(VoiceToolScheduling.Silent, "SILENT")]

@@ -23,7 +23,7 @@ public sealed class GeminiBridgeConversationTests
             var upstream = emulator.Connections.Single();
             upstream.Path.Should().Be("/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent");
             upstream.ApiKey.Should().Be("test-key");
-            upstream.Model.Should().Be("models/gemini-2.5-flash-native-audio-preview-12-2025");
+            upstream.Model.Should().Be("models/gemini-3.8-live");
             upstream.GetReceivedAudio().Should().Equal([.. speech, .. new byte[32000]]);
 
             var kinds = all.Select(e => e.Kind).ToList();
@@ -51,6 +51,7 @@ public sealed class GeminiBridgeConversationTests
     [Theory]
     [InlineData("gemini-2.5-flash-native-audio-preview-12-2025")]
     [InlineData("gemini-3.1-flash-live-preview")]
+    [InlineData("gemini-3.8-live")]
     public async Task Text_turn_is_answered(string model)
     {
         await using var emulator = await LiveApiEmulator.StartAsync(new LiveApiEmulatorOptions { RealTimePacing = false });

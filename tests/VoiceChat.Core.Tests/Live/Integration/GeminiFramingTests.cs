@@ -29,7 +29,7 @@ public sealed class GeminiFramingTests
         {
             await c.ReceiveUntilAsync("setup");
             await c.SendAsync(SetupComplete);
-            await c.ReceiveUntilAsync("clientContent"); // the connection is set up and running
+            await c.ReceiveUntilAsync("realtimeInput"); // the text (as the default Gemini 3.8 model takes it): the connection is set up and running
             await c.SendBytesAsync([0x7B, 0x22, 0xC3, 0x28, 0x22, 0x3A, 0x31, 0x7D], WebSocketMessageType.Text); // {"\xC3(":1}
             await c.DrainAsync();
             clientClose.TrySetResult(c.CloseStatus);
@@ -56,7 +56,7 @@ public sealed class GeminiFramingTests
         {
             await c.ReceiveUntilAsync("setup");
             await c.SendAsync(SetupComplete);
-            await c.ReceiveUntilAsync("clientContent");
+            await c.ReceiveUntilAsync("realtimeInput");
             await c.SendBytesAsync(new byte[GeminiLiveConnection.MaxMessageBytes + 1], WebSocketMessageType.Binary);
             await c.DrainAsync();
         });
